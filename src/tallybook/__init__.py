@@ -1,0 +1,1 @@
+"""Tallybook: a self-hosted wallet and balance ledger service."""

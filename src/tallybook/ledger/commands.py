@@ -1,0 +1,158 @@
+"""The money-moving commands the posting engine accepts: frozen values, one per intention.
+
+A command carries everything it needs, including its optional idempotency key, so that the
+engine can batch commands from many callers into one transaction and still answer each one
+on its own. Amounts are exact decimals in the currency's major unit (`Decimal("12.50")`); the
+engine converts them to minor units with the tenant's currency setting, inside the
+transaction, and refuses any that would need rounding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from tallybook.model import References, Transfer, TransferType
+
+MAX_BATCH_TRANSFERS = 1000
+MAX_HOLD_TIMEOUT_SECONDS = 366 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTransfer:
+    """Move `amount` from the debit account to the credit account.
+
+    With `pending=True` it only places a hold: the amount counts against the debit account's
+    available balance at once and moves when the hold is posted. `timeout_seconds` makes the
+    hold expire by itself.
+    """
+
+    tenant_id: UUID
+    debit_account_id: UUID
+    credit_account_id: UUID
+    amount: Decimal
+    currency: str
+    type: TransferType
+    references: References = field(default_factory=References)
+    pending: bool = False
+    timeout_seconds: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostPending:
+    """Post a hold, fully (`amount=None`) or partly; the rest of the hold is released."""
+
+    tenant_id: UUID
+    pending_id: UUID
+    amount: Decimal | None = None
+    note: str | None = None
+    operator: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoidPending:
+    """Release a hold without moving anything."""
+
+    tenant_id: UUID
+    pending_id: UUID
+    note: str | None = None
+    operator: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseTransfer:
+    """Move a posted transfer's amount back, as a new transfer of type `reversal`."""
+
+    tenant_id: UUID
+    transfer_id: UUID
+    note: str | None = None
+    operator: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferBatch:
+    """Several transfers applied atomically: all of them, or none."""
+
+    tenant_id: UUID
+    transfers: tuple[CreateTransfer, ...]
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireDueHolds:
+    """Release every hold whose timeout has passed (of one tenant, or all), up to `limit`."""
+
+    tenant_id: UUID | None = None
+    limit: int = 1000
+
+
+Command = (
+    CreateTransfer | PostPending | VoidPending | ReverseTransfer | TransferBatch | ExpireDueHolds
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostingResult:
+    """What a command produced: the transfers it wrote (or wrote the first time, on a replay)."""
+
+    transfers: tuple[Transfer, ...]
+    replayed: bool = False
+
+    @property
+    def transfer(self) -> Transfer:
+        """The one transfer of a single-transfer command."""
+        assert len(self.transfers) == 1, "this command wrote several transfers"
+        return self.transfers[0]
+
+
+def batch_member_key(batch_key: str, index: int) -> str:
+    """The idempotency key stored on the `index`-th transfer of a keyed batch."""
+    return f"{batch_key}#{index}"
+
+
+def request_hash(command: Command) -> str:
+    """A stable digest of a command's content, its idempotency key left out.
+
+    The same key with the same hash is a retry; the same key with another hash is a conflict.
+    """
+    return hashlib.sha256(_canonical_json(_content(command)).encode()).hexdigest()
+
+
+def _content(command: Command) -> dict[str, Any]:
+    if isinstance(command, TransferBatch):
+        return {
+            "kind": "batch",
+            "tenant_id": str(command.tenant_id),
+            "transfers": [_content(transfer) for transfer in command.transfers],
+        }
+    content: dict[str, Any] = {"kind": type(command).__name__}
+    for name in command.__dataclass_fields__:
+        if name == "idempotency_key":
+            continue
+        content[name] = _plain(getattr(command, name))
+    return content
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, References):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, Decimal):
+        # Normalised so that "10.50" and "10.5" are the same request.
+        return str(value.normalize())
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

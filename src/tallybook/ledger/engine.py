@@ -1,0 +1,275 @@
+"""The posting engine: every money-moving command goes through it, many per transaction.
+
+Group commit. Callers `submit` commands from any thread (or `asyncio.wrap_future` the returned
+future). One engine thread takes whatever has queued up — at most `max_batch_commands`,
+never waiting for more, so a lone command on an idle server goes at once — and applies the
+whole batch in one database transaction:
+
+    idempotency lookup -> read the holds and transfers referenced -> lock accounts (shared) and
+    balances (exclusive) in sorted order -> apply each command in memory (each succeeds or
+    fails on its own, see `posting`) -> insert transfers and entries in bulk -> update each
+    balance once -> commit -> answer every caller.
+
+While one batch commits, the next gathers in the queue. A hot account's row lock is therefore
+held once per batch instead of once per transfer, which is what lets a ledger on a
+general-purpose database go past that database's per-transaction limit.
+
+Failures. A lost race (deadlock, a unique key claimed by another process, SQLite busy) rolls
+the batch back and retries it, re-reading everything; after `max_attempts` a batch is split
+and each command tried alone, so one poisoned command cannot fail the others. Nothing is
+answered before its commit: an acknowledged command is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from tallybook.ledger import errors, posting
+from tallybook.ledger.clock import Clock
+from tallybook.ledger.commands import Command, ExpireDueHolds, PostingResult, ReverseTransfer
+from tallybook.model import Transfer
+from tallybook.storage import accounts_repository, posting_repository
+from tallybook.storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+RETRY_BACKOFF_SECONDS = 0.002
+
+
+@dataclass
+class EngineStatistics:
+    """Counters the engine keeps about itself (exposed as metrics)."""
+
+    batches: int = 0
+    commands: int = 0
+    largest_batch: int = 0
+    retries: int = 0
+    commit_seconds_total: float = 0.0
+    batch_sizes: list[int] = field(default_factory=list)
+
+    def record(self, size: int, commit_seconds: float) -> None:
+        self.batches += 1
+        self.commands += size
+        self.largest_batch = max(self.largest_batch, size)
+        self.commit_seconds_total += commit_seconds
+        if len(self.batch_sizes) < 10_000:
+            self.batch_sizes.append(size)
+
+
+@dataclass(slots=True)
+class _Work:
+    command: Command
+    future: Future[PostingResult]
+
+
+_STOP = None
+
+
+class PostingEngine:
+    """Applies commands in batches, one transaction per batch, from one background thread."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        max_batch_commands: int = 2000,
+        max_attempts: int = 5,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._max_batch_commands = max_batch_commands
+        self._max_attempts = max_attempts
+        self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._state_lock = threading.Lock()
+        self.statistics = EngineStatistics()
+
+    def start(self) -> None:
+        with self._state_lock:
+            if self._running:
+                return
+            self._running = True
+            self._thread = threading.Thread(
+                target=self._run, name="tallybook-posting-engine", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the commands already queued, then stop the thread."""
+        with self._state_lock:
+            if not self._running:
+                return
+            self._running = False
+            self._queue.put(_STOP)
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def submit(self, command: Command) -> Future[PostingResult]:
+        """Queue `command`; the future resolves after its batch commits (or with its error)."""
+        future: Future[PostingResult] = Future()
+        if not self._running:
+            future.set_exception(errors.EngineUnavailable("the posting engine is not running"))
+            return future
+        self._queue.put(_Work(command, future))
+        return future
+
+    def execute(self, command: Command) -> PostingResult:
+        """Submit and wait. Raises the command's LedgerError when it is refused."""
+        return self.submit(command).result()
+
+    # -- the engine thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < self._max_batch_commands:
+                try:
+                    work = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if work is _STOP:
+                    stopping = True
+                    break
+                batch.append(work)
+            self._process(batch)
+
+    def _process(self, batch: list[_Work]) -> None:
+        last_error: Exception | None = None
+        for attempt in range(self._max_attempts):
+            if attempt:
+                self.statistics.retries += 1
+                time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
+            started = time.perf_counter()
+            try:
+                with self._database.write() as connection:
+                    outcomes = _run_batch(connection, [w.command for w in batch], self._clock)
+            except (OperationalError, IntegrityError) as exc:
+                last_error = exc
+                continue
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    return self._isolate(batch, exc)
+                last_error = exc
+                continue
+            except Exception as exc:  # a bug: keep it from failing the other commands
+                return self._isolate(batch, exc)
+            self.statistics.record(len(batch), time.perf_counter() - started)
+            for work, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, errors.LedgerError):
+                    work.future.set_exception(outcome)
+                else:
+                    work.future.set_result(outcome)
+            return None
+        assert last_error is not None
+        logger.warning(
+            "batch of %d failed %d times: %s", len(batch), self._max_attempts, last_error
+        )
+        if len(batch) > 1:
+            return self._isolate(batch, last_error)
+        batch[0].future.set_exception(
+            errors.EngineUnavailable(f"the database refused the command: {last_error}")
+        )
+        return None
+
+    def _isolate(self, batch: list[_Work], error: Exception) -> None:
+        """Try each command alone, so only the one that keeps failing sees the error."""
+        if len(batch) == 1:
+            logger.error("command failed: %r", error, exc_info=error)
+            batch[0].future.set_exception(error)
+            return
+        for work in batch:
+            self._process([work])
+
+
+def _run_batch(
+    connection: Connection, commands: list[Command], clock: Clock
+) -> list[PostingResult | errors.LedgerError]:
+    """One transaction: read, lock, apply every command in memory, write. Caller commits."""
+    now = clock.now()
+    slots = [slot for command in commands for slot in posting.idempotency_slots(command)]
+    claimed = posting_repository.find_by_idempotency_keys(connection, set(slots))
+    referenced_ids = {
+        transfer_id
+        for command in commands
+        for transfer_id in posting.referenced_transfer_ids(command)
+    }
+    referenced = posting_repository.load_transfers(connection, referenced_ids)
+    due_holds: dict[UUID | None, list[Transfer]] = {}
+    for command in commands:
+        if isinstance(command, ExpireDueHolds) and command.tenant_id not in due_holds:
+            holds = posting_repository.find_due_holds(
+                connection, command.tenant_id, now, max(1, min(command.limit, 10_000))
+            )
+            due_holds[command.tenant_id] = holds
+            referenced.update((hold.id, hold) for hold in holds)
+
+    touched = {
+        item for command in commands for item in posting.footprint(command, referenced, due_holds)
+    }
+    accounts = posting_repository.lock_accounts(connection, {account for _, account, _ in touched})
+    decimals = {
+        (currency.tenant_id, currency.code): currency.decimals
+        for currency in accounts_repository.list_currencies(
+            connection, {tenant for tenant, _, _ in touched}
+        )
+    }
+    # Lock only balances that can exist: the account is the command's tenant's and the
+    # currency is configured. Anything else is refused by `posting` without touching a row.
+    lockable = {
+        (account_id, currency)
+        for tenant_id, account_id, currency in touched
+        if account_id in accounts
+        and accounts[account_id].tenant_id == tenant_id
+        and (tenant_id, currency) in decimals
+    }
+    balances = posting_repository.lock_balances(
+        connection,
+        lockable,
+        {account_id: account.tenant_id for account_id, account in accounts.items()},
+        now,
+    )
+    resolutions = posting_repository.find_resolutions(connection, referenced.keys())
+    reversal_targets = {c.transfer_id for c in commands if isinstance(c, ReverseTransfer)}
+    context = posting.BatchContext(
+        now=now,
+        accounts=accounts,
+        decimals=decimals,
+        balances=balances,
+        referenced=referenced,
+        resolutions=resolutions,
+        reversed=posting_repository.find_reversed(connection, reversal_targets),
+        claimed=claimed,
+        due_holds=due_holds,
+    )
+    outcomes: list[PostingResult | errors.LedgerError] = []
+    for command in commands:
+        try:
+            outcomes.append(posting.apply(context, command))
+        except errors.LedgerError as refused:
+            outcomes.append(refused)
+    posting_repository.append(
+        connection,
+        context.new_transfers,
+        context.resolved_holds,
+        context.new_entries,
+        [context.balances[key] for key in sorted(context.changed_balances)],
+        now,
+    )
+    return outcomes

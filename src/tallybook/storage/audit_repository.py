@@ -1,0 +1,94 @@
+"""Read-only queries for `verify`: whole-table scans, streamed, never locking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, case, exists, func, select
+from sqlalchemy.orm import aliased
+
+from tallybook.model import AccountKind, TransferStatus
+from tallybook.storage.tables import accounts, balances, entries, transfers
+
+STREAM_ROWS = 5000
+
+
+def stream_entries_by_chain(connection: Connection) -> Iterator[Row[Any]]:
+    """Every entry, ordered by account, currency and sequence (the chains, one after another)."""
+    query = select(entries).order_by(entries.c.account_id, entries.c.currency, entries.c.sequence)
+    streaming = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS)
+    yield from streaming.execute(query)
+
+
+def all_balances(connection: Connection) -> list[Row[Any]]:
+    query = select(balances, accounts.c.kind).join(accounts, accounts.c.id == balances.c.account_id)
+    return list(connection.execute(query))
+
+
+def tenant_currency_sums(connection: Connection) -> list[Row[Any]]:
+    """Per tenant and currency, the sum of posted balances (must be exactly zero)."""
+    query = select(
+        balances.c.tenant_id, balances.c.currency, func.sum(balances.c.posted).label("total")
+    ).group_by(balances.c.tenant_id, balances.c.currency)
+    return list(connection.execute(query))
+
+
+def open_hold_sums(connection: Connection) -> dict[tuple[Any, str], int]:
+    """Per debit account and currency, the sum of the holds still open."""
+    query = (
+        select(
+            transfers.c.debit_account_id,
+            transfers.c.currency,
+            func.sum(transfers.c.amount).label("total"),
+        )
+        .where(transfers.c.status == TransferStatus.PENDING.value)
+        .group_by(transfers.c.debit_account_id, transfers.c.currency)
+    )
+    return {
+        (row.debit_account_id, row.currency): int(row.total) for row in connection.execute(query)
+    }
+
+
+def unbalanced_transfers(connection: Connection, limit: int) -> list[Row[Any]]:
+    """Transfers whose entries are not exactly (-amount, +amount) on their two accounts.
+
+    A transfer that should have entries is posted and is not a posted hold (the hold's own row;
+    its entries belong to the transfer that posted it). Every other transfer has none.
+    """
+    resolution = aliased(transfers)
+    is_posted_hold = exists().where(resolution.c.pending_id == transfers.c.id)
+    should_have_entries = and_(transfers.c.status == TransferStatus.POSTED.value, ~is_posted_hold)
+    debit_side = func.sum(
+        case((entries.c.account_id == transfers.c.debit_account_id, entries.c.amount), else_=0)
+    )
+    credit_side = func.sum(
+        case((entries.c.account_id == transfers.c.credit_account_id, entries.c.amount), else_=0)
+    )
+    entry_count = func.count(entries.c.id)
+    expected_count = case((should_have_entries, 2), else_=0)
+    query = (
+        select(transfers.c.id, transfers.c.amount, entry_count.label("entry_count"))
+        .select_from(transfers.outerjoin(entries, entries.c.transfer_id == transfers.c.id))
+        .group_by(transfers.c.id, transfers.c.amount, transfers.c.status)
+        .having(
+            (entry_count != expected_count)
+            | ((entry_count > 0) & (debit_side != -transfers.c.amount))
+            | ((entry_count > 0) & (credit_side != transfers.c.amount))
+        )
+        .limit(limit)
+    )
+    return list(connection.execute(query))
+
+
+def counts(connection: Connection) -> dict[str, int]:
+    return {
+        "tenants": connection.scalar(select(func.count(func.distinct(balances.c.tenant_id)))) or 0,
+        "accounts": connection.scalar(select(func.count()).select_from(accounts)) or 0,
+        "customer_accounts": connection.scalar(
+            select(func.count()).where(accounts.c.kind == AccountKind.CUSTOMER.value)
+        )
+        or 0,
+        "transfers": connection.scalar(select(func.count()).select_from(transfers)) or 0,
+        "entries": connection.scalar(select(func.count()).select_from(entries)) or 0,
+    }

@@ -1,0 +1,86 @@
+"""Opening the database: one place that knows how SQLite and PostgreSQL differ.
+
+SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged transfer survives a power
+cut) and write transactions start with `BEGIN IMMEDIATE`, so a writer takes the write lock up
+front instead of failing half-way when another process writes. Reads use a plain `BEGIN`.
+PostgreSQL uses psycopg 3 and row locks (`SELECT ... FOR UPDATE`) taken by the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_MILLISECONDS = 60_000
+_WRITE_OPTION = "tallybook_write"
+
+
+def normalise_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg 3, whatever driver (if any) the operator wrote."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_database_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Create the SQLAlchemy engine for `url` with Tallybook's durability settings."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MILLISECONDS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        is_write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+
+
+class Database:
+    """The engine plus the two kinds of transaction the code uses: write and read."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = normalise_url(url)
+        self.engine = create_database_engine(self.url, pool_size=pool_size)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write: `BEGIN IMMEDIATE` on SQLite. Commits on success."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (rolled back at the end)."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            yield connection
+            transaction.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
