@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,8 +19,13 @@ from sqlalchemy import Connection
 
 from tallybook.ledger import errors
 from tallybook.ledger.ids import new_id
-from tallybook.ledger.limits import MAX_REFERENCE_LENGTH, check_metadata, check_tags, check_text
-from tallybook.ledger.money import MAX_DECIMALS, default_decimals, validate_currency_code
+from tallybook.ledger.limits import MAX_REFERENCE_LENGTH, check_metadata, check_tags
+from tallybook.ledger.money import (
+    MAX_DECIMALS,
+    default_decimals,
+    to_minor_units,
+    validate_currency_code,
+)
 from tallybook.model import (
     Account,
     AccountKind,
@@ -29,7 +35,7 @@ from tallybook.model import (
     SystemAccount,
     Tenant,
 )
-from tallybook.storage import accounts_repository
+from tallybook.storage import accounts_repository, posting_repository
 
 MAX_NAME_LENGTH = 200
 SYSTEM_EXTERNAL_ID_PREFIX = "@"
@@ -72,15 +78,14 @@ def configure_currency(
             raise errors.InvalidCurrency(code, "not an ISO 4217 currency: give its decimals")
     if not 0 <= decimals <= MAX_DECIMALS:
         raise errors.InvalidCurrency(code, f"decimals must be 0 to {MAX_DECIMALS}")
-    existing = {
-        c.code: c for c in accounts_repository.list_currencies(connection, [tenant_id])
-    }.get(code)
-    if existing is not None and existing.decimals != decimals:
-        if accounts_repository.currency_in_use(connection, tenant_id, code):
-            raise errors.Conflict(
-                f"{code} already holds balances with {existing.decimals} decimals",
-                field="decimals",
-            )
+    configured = {
+        c.code: c.decimals for c in accounts_repository.list_currencies(connection, [tenant_id])
+    }
+    decimals_change = code in configured and configured[code] != decimals
+    if decimals_change and accounts_repository.currency_in_use(connection, tenant_id, code):
+        raise errors.Conflict(
+            f"{code} already holds balances with {configured[code]} decimals", field="decimals"
+        )
     currency = Currency(tenant_id=tenant_id, code=code, decimals=decimals)
     accounts_repository.upsert_currency(connection, currency, now)
     return currency
@@ -233,3 +238,46 @@ def change_status(
 def balances_of(connection: Connection, tenant_id: UUID, account_id: UUID) -> list[Balance]:
     require_account(connection, tenant_id, account_id)
     return accounts_repository.account_balances(connection, account_id)
+
+
+def set_credit_limit(
+    connection: Connection,
+    tenant_id: UUID,
+    account_id: UUID,
+    currency: str,
+    credit_limit: Decimal,
+    now: datetime,
+) -> Balance:
+    """Let a customer account's available balance go down to minus `credit_limit`.
+
+    Locks the account (shared) then the balance, the engine's order. Raises AccountNotFound,
+    UnknownCurrency, ValidationError (system account, or a negative limit), InvalidAmount
+    (too many decimals), InsufficientFunds when the new limit is below what is already used.
+    """
+    account = require_account(connection, tenant_id, account_id)
+    if account.kind is AccountKind.SYSTEM:
+        raise errors.ValidationError("system accounts have no credit limit", field="account_id")
+    decimals = {
+        c.code: c.decimals for c in accounts_repository.list_currencies(connection, [tenant_id])
+    }.get(currency)
+    if decimals is None:
+        raise errors.UnknownCurrency(currency)
+    if credit_limit < 0:
+        raise errors.ValidationError("a credit limit is zero or more", field="credit_limit")
+    limit = 0 if credit_limit == 0 else to_minor_units(credit_limit, decimals, field="credit_limit")
+    posting_repository.lock_accounts(connection, [account_id])
+    key = (account_id, currency)
+    balance = posting_repository.lock_balances(connection, [key], {account_id: tenant_id}, now)[key]
+    if balance.posted - balance.held + limit < 0:
+        raise errors.InsufficientFunds(
+            f"the account already uses {balance.held - balance.posted} minor units of credit",
+            field="credit_limit",
+        )
+    accounts_repository.set_credit_limit(connection, account_id, currency, limit, now)
+    return Balance(
+        account_id=account_id,
+        currency=currency,
+        posted=balance.posted,
+        held=balance.held,
+        credit_limit=limit,
+    )

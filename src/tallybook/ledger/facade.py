@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Future
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -136,6 +137,14 @@ class Ledger:
 
     def close_account(self, tenant_id: UUID, account_id: UUID) -> Account:
         return self._change_status(tenant_id, account_id, AccountStatus.CLOSED)
+
+    def set_credit_limit(
+        self, tenant_id: UUID, account_id: UUID, currency: str, credit_limit: Decimal
+    ) -> Balance:
+        with self.database.write() as connection:
+            return accounts.set_credit_limit(
+                connection, tenant_id, account_id, currency, credit_limit, self.clock.now()
+            )
 
     def _change_status(self, tenant_id: UUID, account_id: UUID, status: AccountStatus) -> Account:
         with self.database.write() as connection:

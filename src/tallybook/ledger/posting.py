@@ -333,10 +333,8 @@ def _open_hold(unit: Unit, tenant_id: UUID, pending_id: UUID) -> Transfer:
     hold = unit.context.referenced.get(pending_id)
     if hold is None or hold.tenant_id != tenant_id:
         raise errors.TransferNotFound(f"transfer {pending_id} does not exist", field="pending_id")
-    if (
-        hold.pending_id is not None
-        or hold.status is TransferStatus.POSTED
-        and (pending_id not in unit.context.resolutions)
+    if hold.pending_id is not None or (
+        hold.status is TransferStatus.POSTED and (pending_id not in unit.context.resolutions)
     ):
         raise errors.TransferNotPending(f"transfer {pending_id} is not a hold", field="pending_id")
     resolution = unit.context.resolutions.get(pending_id)

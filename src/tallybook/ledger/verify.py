@@ -112,7 +112,10 @@ def _entry_problem(entry: Any, head: _ChainHead) -> str | None:
     if entry.sequence != head.sequence + 1:
         return f"sequence {entry.sequence} follows {head.sequence}"
     if entry.balance_before != head.balance_after:
-        return f"balance before {entry.balance_before} but the previous balance after is {head.balance_after}"
+        return (
+            f"balance before {entry.balance_before}, "
+            f"but the previous balance after is {head.balance_after}"
+        )
     if entry.balance_after != entry.balance_before + entry.amount:
         return f"balance after {entry.balance_after} is not {entry.balance_before} + {entry.amount}"
     expected = entry_hash(
