@@ -29,6 +29,12 @@ class CreateTransfer:
     With `pending=True` it only places a hold: the amount counts against the debit account's
     available balance at once and moves when the hold is posted. `timeout_seconds` makes the
     hold expire by itself.
+
+    Refused with: InvalidAmount (not positive, too many decimals), UnknownCurrency,
+    AccountNotFound (either account, or another tenant's), SameAccount, AccountFrozen (debit
+    side), AccountClosed (either side), InsufficientFunds (customer debit account),
+    ValidationError (type `reversal`, a timeout on a posted transfer or out of range, a
+    reference too long), IdempotencyConflict.
     """
 
     tenant_id: UUID
@@ -45,7 +51,12 @@ class CreateTransfer:
 
 @dataclass(frozen=True, slots=True)
 class PostPending:
-    """Post a hold, fully (`amount=None`) or partly; the rest of the hold is released."""
+    """Post a hold, fully (`amount=None`) or partly; the rest of the hold is released.
+
+    Refused with: TransferNotFound, TransferNotPending (not a hold), HoldAlreadyResolved,
+    HoldExpired (its timeout passed, or it was expired), PostExceedsHold, InvalidAmount,
+    AccountFrozen (debit side), AccountClosed, IdempotencyConflict.
+    """
 
     tenant_id: UUID
     pending_id: UUID
@@ -57,7 +68,11 @@ class PostPending:
 
 @dataclass(frozen=True, slots=True)
 class VoidPending:
-    """Release a hold without moving anything."""
+    """Release a hold without moving anything.
+
+    Refused with: TransferNotFound, TransferNotPending, HoldAlreadyResolved, HoldExpired,
+    IdempotencyConflict.
+    """
 
     tenant_id: UUID
     pending_id: UUID
@@ -68,7 +83,12 @@ class VoidPending:
 
 @dataclass(frozen=True, slots=True)
 class ReverseTransfer:
-    """Move a posted transfer's amount back, as a new transfer of type `reversal`."""
+    """Move a posted transfer's amount back, as a new transfer of type `reversal`.
+
+    Refused with: TransferNotFound, TransferNotReversible (a hold, a posted hold's own row, or
+    a reversal), AlreadyReversed, AccountFrozen / AccountClosed / InsufficientFunds (on the
+    original credit account, now debited), IdempotencyConflict.
+    """
 
     tenant_id: UUID
     transfer_id: UUID
@@ -79,7 +99,12 @@ class ReverseTransfer:
 
 @dataclass(frozen=True, slots=True)
 class TransferBatch:
-    """Several transfers applied atomically: all of them, or none."""
+    """Several transfers applied atomically: all of them, or none.
+
+    Refused with: BatchFailed (naming the first refused transfer's index and its error),
+    ValidationError (empty, more than MAX_BATCH_TRANSFERS, a member of another tenant or with
+    its own idempotency key), IdempotencyConflict.
+    """
 
     tenant_id: UUID
     transfers: tuple[CreateTransfer, ...]
@@ -88,7 +113,10 @@ class TransferBatch:
 
 @dataclass(frozen=True, slots=True)
 class ExpireDueHolds:
-    """Release every hold whose timeout has passed (of one tenant, or all), up to `limit`."""
+    """Release every hold whose timeout has passed (of one tenant, or all), up to `limit`.
+
+    Never refused; returns the expiry transfers it wrote (none when nothing was due).
+    """
 
     tenant_id: UUID | None = None
     limit: int = 1000
