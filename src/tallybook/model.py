@@ -112,7 +112,8 @@ class Balance:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """One row of `transfers`. Never changed once written."""
+    """One row of `transfers`. Never changed once written, but for a hold's `status`, which
+    moves once from `pending` to `posted`, `voided` or `expired`."""
 
     id: UUID
     tenant_id: UUID

@@ -399,3 +399,44 @@ def test_a_credit_limit_lets_a_customer_spend_below_zero(ledger: Ledger, book: B
     with pytest.raises(errors.InsufficientFunds):
         ledger.set_credit_limit(book.tenant.id, book.alice, book.currency, Decimal("14.99"))
     assert ledger.verify().ok
+
+
+def test_a_refused_transfer_writes_no_balance_row(ledger: Ledger, book: Book) -> None:
+    ledger.configure_currency(book.tenant.id, "USD", 2)
+    with pytest.raises(errors.InsufficientFunds):
+        ledger.execute(
+            CreateTransfer(
+                book.tenant.id, book.alice, book.bob, Decimal(1), "USD", TransferType.ALLOCATION
+            )
+        )
+    assert [b.currency for b in ledger.balances(book.tenant.id, book.alice)] == []
+    assert ledger.configure_currency(book.tenant.id, "USD", 3).decimals == 3
+
+
+def test_a_system_account_moves_only_its_own_currency(ledger: Ledger, book: Book) -> None:
+    ledger.configure_currency(book.tenant.id, "EUR")
+    with pytest.raises(errors.ValidationError) as refused:
+        ledger.execute(
+            CreateTransfer(
+                book.tenant.id, book.world, book.alice, Decimal(1), "EUR", TransferType.TOPUP
+            )
+        )
+    assert refused.value.field == "debit_account_id"
+
+
+def test_a_reversal_keeps_the_original_note_unless_given_one(ledger: Ledger, book: Book) -> None:
+    top_up(ledger, book, book.alice, "10.00")
+    purchase = ledger.execute(pay(book, "1.00")).transfer
+    reversal = ledger.execute(ReverseTransfer(book.tenant.id, purchase.id)).transfer
+    assert reversal.references.order_number == "ORD-1"
+    hold = ledger.execute(pay(book, "1.00", pending=True)).transfer
+    with pytest.raises(errors.ValidationError) as refused:
+        ledger.execute(VoidPending(book.tenant.id, hold.id, operator="x" * 129))
+    assert refused.value.field == "operator"
+    assert ledger.balance(book.tenant.id, book.alice, book.currency).held == 100
+
+
+def test_configuring_a_currency_again_keeps_its_decimals(ledger: Ledger) -> None:
+    tenant = ledger.create_tenant("Shop")
+    ledger.configure_currency(tenant.id, "USD", 3)
+    assert ledger.configure_currency(tenant.id, "USD").decimals == 3

@@ -66,21 +66,22 @@ def configure_currency(
 ) -> Currency:
     """Add a currency to a tenant, or confirm it.
 
-    `decimals` defaults to ISO 4217. Raises InvalidCurrency for a malformed code, an unknown
-    code without decimals, or decimals out of 0..8; Conflict when the decimals of a currency
-    that already holds balances would change (stored minor units would change meaning).
+    `decimals` defaults to what is configured already, else to ISO 4217. Raises
+    InvalidCurrency for a malformed code, an unknown code without decimals, or decimals out
+    of 0..8; Conflict when the decimals of a currency that already holds balances would
+    change (stored minor units would change meaning).
     """
     require_tenant(connection, tenant_id)
     validate_currency_code(code)
+    configured = {
+        c.code: c.decimals for c in accounts_repository.list_currencies(connection, [tenant_id])
+    }
     if decimals is None:
-        decimals = default_decimals(code)
+        decimals = configured.get(code, default_decimals(code))
         if decimals is None:
             raise errors.InvalidCurrency(code, "not an ISO 4217 currency: give its decimals")
     if not 0 <= decimals <= MAX_DECIMALS:
         raise errors.InvalidCurrency(code, f"decimals must be 0 to {MAX_DECIMALS}")
-    configured = {
-        c.code: c.decimals for c in accounts_repository.list_currencies(connection, [tenant_id])
-    }
     decimals_change = code in configured and configured[code] != decimals
     if decimals_change and accounts_repository.currency_in_use(connection, tenant_id, code):
         raise errors.Conflict(
@@ -257,6 +258,8 @@ def set_credit_limit(
     account = require_account(connection, tenant_id, account_id)
     if account.kind is AccountKind.SYSTEM:
         raise errors.ValidationError("system accounts have no credit limit", field="account_id")
+    if account.status is AccountStatus.CLOSED:
+        raise errors.AccountClosed(f"account {account_id} is closed", field="account_id")
     decimals = {
         c.code: c.decimals for c in accounts_repository.list_currencies(connection, [tenant_id])
     }.get(currency)
@@ -267,13 +270,15 @@ def set_credit_limit(
     limit = 0 if credit_limit == 0 else to_minor_units(credit_limit, decimals, field="credit_limit")
     posting_repository.lock_accounts(connection, [account_id])
     key = (account_id, currency)
-    balance = posting_repository.lock_balances(connection, [key], {account_id: tenant_id}, now)[key]
+    balance = posting_repository.lock_balances(connection, [key], {account_id: tenant_id})[key]
     if balance.posted - balance.held + limit < 0:
         raise errors.InsufficientFunds(
             f"the account already uses {balance.held - balance.posted} minor units of credit",
             field="credit_limit",
         )
-    accounts_repository.set_credit_limit(connection, account_id, currency, limit, now)
+    balance.credit_limit = limit
+    balance.version += 1
+    posting_repository.write_balances(connection, [balance], now)
     return Balance(
         account_id=account_id,
         currency=currency,

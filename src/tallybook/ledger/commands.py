@@ -86,8 +86,8 @@ class ReverseTransfer:
     """Move a posted transfer's amount back, as a new transfer of type `reversal`.
 
     Refused with: TransferNotFound, TransferNotReversible (a hold, a posted hold's own row, or
-    a reversal), AlreadyReversed, AccountFrozen / AccountClosed / InsufficientFunds (on the
-    original credit account, now debited), IdempotencyConflict.
+    a reversal), AlreadyReversed, AccountFrozen / InsufficientFunds (on the original credit
+    account, now debited), AccountClosed (either account), IdempotencyConflict.
     """
 
     tenant_id: UUID

@@ -48,7 +48,7 @@ RETRY_BACKOFF_SECONDS = 0.002
 
 @dataclass
 class EngineStatistics:
-    """Counters the engine keeps about itself (exposed as metrics)."""
+    """Counters the engine keeps about itself, for metrics and tests."""
 
     batches: int = 0
     commands: int = 0
@@ -120,10 +120,11 @@ class PostingEngine:
     def submit(self, command: Command) -> Future[PostingResult]:
         """Queue `command`; the future resolves after its batch commits (or with its error)."""
         future: Future[PostingResult] = Future()
-        if not self._running:
-            future.set_exception(errors.EngineUnavailable("the posting engine is not running"))
-            return future
-        self._queue.put(_Work(command, future))
+        with self._state_lock:  # so nothing is queued behind the stop signal and forgotten
+            if self._running:
+                self._queue.put(_Work(command, future))
+                return future
+        future.set_exception(errors.EngineUnavailable("the posting engine is not running"))
         return future
 
     def execute(self, command: Command) -> PostingResult:
@@ -243,7 +244,6 @@ def _run_batch(
         connection,
         lockable,
         {account_id: account.tenant_id for account_id, account in accounts.items()},
-        now,
     )
     resolutions = posting_repository.find_resolutions(connection, referenced.keys())
     reversal_targets = {c.transfer_id for c in commands if isinstance(c, ReverseTransfer)}

@@ -35,7 +35,13 @@ from tallybook.ledger.commands import (
     request_hash,
 )
 from tallybook.ledger.ids import new_id
-from tallybook.ledger.limits import check_idempotency_key, check_references
+from tallybook.ledger.limits import (
+    MAX_NOTE_LENGTH,
+    MAX_REFERENCE_LENGTH,
+    check_idempotency_key,
+    check_references,
+    check_text,
+)
 from tallybook.ledger.money import to_minor_units
 from tallybook.model import (
     Account,
@@ -202,10 +208,21 @@ def _replay(context: BatchContext, command: Command) -> PostingResult | None:
     return PostingResult(transfers=tuple(earlier), replayed=True)
 
 
-def _account(unit: Unit, tenant_id: UUID, account_id: UUID, field: str) -> Account:
+def _account(unit: Unit, tenant_id: UUID, account_id: UUID, currency: str, field: str) -> Account:
+    """The account, if it is the tenant's and can hold `currency`.
+
+    A system account belongs to one currency (`@world:CNY`): using it in another would open
+    a balance the double-entry bookkeeping of that currency knows nothing about.
+    """
     account = unit.context.accounts.get(account_id)
     if account is None or account.tenant_id != tenant_id:
         raise errors.AccountNotFound(f"account {account_id} does not exist", field=field)
+    if account.kind is AccountKind.SYSTEM and account.metadata.get("currency") != currency:
+        raise errors.ValidationError(
+            f"system account {account.external_id} holds only "
+            f"{account.metadata.get('currency')}, not {currency}",
+            field=field,
+        )
     return account
 
 
@@ -254,9 +271,11 @@ def _create(
     decimals = _decimals(unit, command.tenant_id, command.currency)
     amount = to_minor_units(command.amount, decimals)
     expires_at = _hold_deadline(unit.context.now, command)
-    debit_account = _account(unit, command.tenant_id, command.debit_account_id, "debit_account_id")
+    debit_account = _account(
+        unit, command.tenant_id, command.debit_account_id, command.currency, "debit_account_id"
+    )
     credit_account = _account(
-        unit, command.tenant_id, command.credit_account_id, "credit_account_id"
+        unit, command.tenant_id, command.credit_account_id, command.currency, "credit_account_id"
     )
     _check_can_debit(debit_account, "debit_account_id")
     _check_can_credit(credit_account, "credit_account_id")
@@ -387,6 +406,9 @@ def _resolve(
 
 
 def _with_note(references: References, note: str | None, operator: str | None) -> References:
+    """The references of the transfer resolved or reversed, with this command's note/operator."""
+    check_text(note, "note", MAX_NOTE_LENGTH)
+    check_text(operator, "operator", MAX_REFERENCE_LENGTH)
     return dataclasses.replace(
         references,
         note=note if note is not None else references.note,
@@ -405,8 +427,12 @@ def _post(unit: Unit, command: PostPending, key_hash: str | None) -> Transfer:
             raise errors.PostExceedsHold(
                 f"the hold reserved {hold.amount} minor units, {amount} asked", field="amount"
             )
-    debit_account = _account(unit, hold.tenant_id, hold.debit_account_id, "debit_account_id")
-    credit_account = _account(unit, hold.tenant_id, hold.credit_account_id, "credit_account_id")
+    debit_account = _account(
+        unit, hold.tenant_id, hold.debit_account_id, hold.currency, "debit_account_id"
+    )
+    credit_account = _account(
+        unit, hold.tenant_id, hold.credit_account_id, hold.currency, "credit_account_id"
+    )
     _check_can_debit(debit_account, "debit_account_id")
     _check_can_credit(credit_account, "credit_account_id")
     references = _with_note(hold.references, command.note, command.operator)
@@ -461,15 +487,17 @@ def _reverse(unit: Unit, command: ReverseTransfer, key_hash: str | None) -> Tran
         raise errors.AlreadyReversed(
             f"transfer {original.id} was already reversed", field="transfer_id"
         )
-    debit_account = _account(unit, original.tenant_id, original.credit_account_id, "transfer_id")
-    credit_account = _account(unit, original.tenant_id, original.debit_account_id, "transfer_id")
+    debit_account = _account(
+        unit, original.tenant_id, original.credit_account_id, original.currency, "transfer_id"
+    )
+    credit_account = _account(
+        unit, original.tenant_id, original.debit_account_id, original.currency, "transfer_id"
+    )
     _check_can_debit(debit_account, "transfer_id")
     _check_can_credit(credit_account, "transfer_id")
     debit = unit.balance((debit_account.id, original.currency))
     _check_available(debit_account, debit, original.amount)
-    references = dataclasses.replace(
-        original.references, note=command.note, operator=command.operator
-    )
+    references = _with_note(original.references, command.note, command.operator)
     reversal = Transfer(
         id=new_id(),
         tenant_id=original.tenant_id,

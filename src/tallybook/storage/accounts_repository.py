@@ -128,13 +128,3 @@ def account_balances(
     if lock:
         query = query.with_for_update()
     return [balance_from_row(row) for row in connection.execute(query)]
-
-
-def set_credit_limit(
-    connection: Connection, account_id: UUID, currency: str, credit_limit: int, now: datetime
-) -> None:
-    connection.execute(
-        update(balances)
-        .where(balances.c.account_id == account_id, balances.c.currency == currency)
-        .values(credit_limit=credit_limit, version=balances.c.version + 1, updated_at=now)
-    )

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from tallybook.model import AccountKind, TransferStatus
-from tallybook.storage.tables import accounts, balances, entries, transfers
+from tallybook.storage.tables import accounts, balances, entries, tenants, transfers
 
 STREAM_ROWS = 5000
 
@@ -83,7 +83,7 @@ def unbalanced_transfers(connection: Connection, limit: int) -> list[Row[Any]]:
 
 def counts(connection: Connection) -> dict[str, int]:
     return {
-        "tenants": connection.scalar(select(func.count(func.distinct(balances.c.tenant_id)))) or 0,
+        "tenants": connection.scalar(select(func.count()).select_from(tenants)) or 0,
         "accounts": connection.scalar(select(func.count()).select_from(accounts)) or 0,
         "customer_accounts": connection.scalar(
             select(func.count()).where(accounts.c.kind == AccountKind.CUSTOMER.value)

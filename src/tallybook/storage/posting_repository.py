@@ -9,25 +9,46 @@ render as nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tallybook.model import Account, Transfer, TransferStatus
 from tallybook.storage.rows import account_from_row, transfer_from_row, transfer_to_row
 from tallybook.storage.tables import accounts, balances, entries, transfers
 
 BalanceKey = tuple[UUID, str]
+T = TypeVar("T")
+
+
+# Bound on the values in one `IN (...)` list: keeps every statement far below SQLite's and
+# PostgreSQL's limits on bound parameters, whatever the batch size.
+IN_LIST_CHUNK = 500
+
+
+def chunked(values: Iterable[T], size: int = IN_LIST_CHUNK) -> Iterator[list[T]]:
+    """`values` in lists of at most `size`, in their order (sorted input stays sorted)."""
+    chunk: list[T] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @dataclass(slots=True)
 class LockedBalance:
-    """A balance row held under lock for the rest of the transaction; the engine edits it."""
+    """A balance row held under lock for the rest of the transaction; the engine edits it.
+
+    `is_new` marks a balance that has no row yet: it starts at zero in memory and its row is
+    inserted only if a command that succeeds changes it, so a refused command writes nothing.
+    """
 
     account_id: UUID
     currency: str
@@ -38,6 +59,7 @@ class LockedBalance:
     version: int
     last_sequence: int
     last_entry_hash: str | None
+    is_new: bool = False
 
     @property
     def key(self) -> BalanceKey:
@@ -46,120 +68,111 @@ class LockedBalance:
 
 def lock_accounts(connection: Connection, account_ids: Collection[UUID]) -> dict[UUID, Account]:
     """Read the accounts with a shared lock, so a freeze or close waits for this batch."""
-    if not account_ids:
-        return {}
-    query = (
-        select(accounts)
-        .where(accounts.c.id.in_(sorted(account_ids)))
-        .order_by(accounts.c.id)
-        .with_for_update(read=True)
-    )
-    return {row.id: account_from_row(row) for row in connection.execute(query)}
+    found: dict[UUID, Account] = {}
+    for chunk in chunked(sorted(account_ids)):
+        query = (
+            select(accounts)
+            .where(accounts.c.id.in_(chunk))
+            .order_by(accounts.c.id)
+            .with_for_update(read=True)
+        )
+        found.update((row.id, account_from_row(row)) for row in connection.execute(query))
+    return found
 
 
 def lock_balances(
     connection: Connection,
     keys: Collection[BalanceKey],
     tenant_of_account: dict[UUID, UUID],
-    now: datetime,
 ) -> dict[BalanceKey, LockedBalance]:
-    """Lock the balance rows of `keys` in sorted order, creating the missing ones at zero.
+    """Lock the balance rows of `keys` in sorted order; missing ones come back as new zeros.
 
-    A row created here is locked after the others; in the rare case that this crosses another
-    batch's order, PostgreSQL reports a deadlock and the engine retries the batch.
+    Two batches that both create one balance row race on its primary key at insert time: the
+    loser's transaction fails with a unique violation and the engine retries it, re-reading.
     """
-    locked = _select_for_update(connection, keys)
-    missing = [key for key in keys if key not in locked]
-    if missing:
-        rows = [
-            {
-                "account_id": account_id,
-                "currency": currency,
-                "tenant_id": tenant_of_account[account_id],
-                "posted": 0,
-                "held": 0,
-                "credit_limit": 0,
-                "version": 0,
-                "last_sequence": 0,
-                "last_entry_hash": None,
-                "updated_at": now,
-            }
-            for account_id, currency in sorted(missing)
-        ]
-        dialect_insert = postgresql.insert if _is_postgresql(connection) else sqlite.insert
-        connection.execute(dialect_insert(balances).on_conflict_do_nothing(), rows)
-        locked.update(_select_for_update(connection, missing))
+    locked: dict[BalanceKey, LockedBalance] = {}
+    for chunk in chunked(sorted(keys)):
+        query = (
+            select(balances)
+            .where(tuple_(balances.c.account_id, balances.c.currency).in_(chunk))
+            .order_by(balances.c.account_id, balances.c.currency)
+            .with_for_update()
+        )
+        for row in connection.execute(query):
+            balance = LockedBalance(
+                account_id=row.account_id,
+                currency=row.currency,
+                tenant_id=row.tenant_id,
+                posted=row.posted,
+                held=row.held,
+                credit_limit=row.credit_limit,
+                version=row.version,
+                last_sequence=row.last_sequence,
+                last_entry_hash=row.last_entry_hash,
+            )
+            locked[balance.key] = balance
+    for account_id, currency in keys:
+        if (account_id, currency) not in locked:
+            locked[(account_id, currency)] = LockedBalance(
+                account_id=account_id,
+                currency=currency,
+                tenant_id=tenant_of_account[account_id],
+                posted=0,
+                held=0,
+                credit_limit=0,
+                version=0,
+                last_sequence=0,
+                last_entry_hash=None,
+                is_new=True,
+            )
     return locked
 
 
-def _select_for_update(
-    connection: Connection, keys: Collection[BalanceKey]
-) -> dict[BalanceKey, LockedBalance]:
-    if not keys:
-        return {}
-    query = (
-        select(balances)
-        .where(tuple_(balances.c.account_id, balances.c.currency).in_(sorted(keys)))
-        .order_by(balances.c.account_id, balances.c.currency)
-        .with_for_update()
-    )
-    result: dict[BalanceKey, LockedBalance] = {}
-    for row in connection.execute(query):
-        balance = LockedBalance(
-            account_id=row.account_id,
-            currency=row.currency,
-            tenant_id=row.tenant_id,
-            posted=row.posted,
-            held=row.held,
-            credit_limit=row.credit_limit,
-            version=row.version,
-            last_sequence=row.last_sequence,
-            last_entry_hash=row.last_entry_hash,
-        )
-        result[balance.key] = balance
-    return result
-
-
 def load_transfers(connection: Connection, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]:
-    if not transfer_ids:
-        return {}
-    query = select(transfers).where(transfers.c.id.in_(list(transfer_ids)))
-    return {row.id: transfer_from_row(row) for row in connection.execute(query)}
+    found: dict[UUID, Transfer] = {}
+    for chunk in chunked(transfer_ids):
+        query = select(transfers).where(transfers.c.id.in_(chunk))
+        found.update((row.id, transfer_from_row(row)) for row in connection.execute(query))
+    return found
 
 
 def find_resolutions(
     connection: Connection, hold_ids: Collection[UUID]
 ) -> dict[UUID, TransferStatus]:
     """For each of these holds that is resolved, how: read after the locks, so it is current."""
-    if not hold_ids:
-        return {}
-    query = select(transfers.c.pending_id, transfers.c.status).where(
-        transfers.c.pending_id.in_(list(hold_ids))
-    )
-    return {row.pending_id: TransferStatus(row.status) for row in connection.execute(query)}
+    found: dict[UUID, TransferStatus] = {}
+    for chunk in chunked(hold_ids):
+        query = select(transfers.c.pending_id, transfers.c.status).where(
+            transfers.c.pending_id.in_(chunk)
+        )
+        found.update(
+            (row.pending_id, TransferStatus(row.status)) for row in connection.execute(query)
+        )
+    return found
 
 
 def find_by_idempotency_keys(
     connection: Connection, keys: Collection[tuple[UUID, str]]
 ) -> dict[tuple[UUID, str], Transfer]:
     """The transfers that already claimed these (tenant, idempotency key) pairs."""
-    if not keys:
-        return {}
-    query = select(transfers).where(
-        tuple_(transfers.c.tenant_id, transfers.c.idempotency_key).in_(list(keys))
-    )
-    found = (transfer_from_row(row) for row in connection.execute(query))
-    return {(transfer.tenant_id, transfer.idempotency_key or ""): transfer for transfer in found}
+    found: dict[tuple[UUID, str], Transfer] = {}
+    for chunk in chunked(keys):
+        query = select(transfers).where(
+            tuple_(transfers.c.tenant_id, transfers.c.idempotency_key).in_(chunk)
+        )
+        for row in connection.execute(query):
+            transfer = transfer_from_row(row)
+            found[(transfer.tenant_id, transfer.idempotency_key or "")] = transfer
+    return found
 
 
 def find_reversed(connection: Connection, transfer_ids: Collection[UUID]) -> set[UUID]:
     """Which of these transfers already have a reversal."""
-    if not transfer_ids:
-        return set()
-    query = select(transfers.c.reversal_of_id).where(
-        transfers.c.reversal_of_id.in_(list(transfer_ids))
-    )
-    return {row.reversal_of_id for row in connection.execute(query)}
+    found: set[UUID] = set()
+    for chunk in chunked(transfer_ids):
+        query = select(transfers.c.reversal_of_id).where(transfers.c.reversal_of_id.in_(chunk))
+        found.update(row.reversal_of_id for row in connection.execute(query))
+    return found
 
 
 def find_due_holds(
@@ -204,28 +217,43 @@ def append(
         )
     if new_entries:
         connection.execute(insert(entries), new_entries)
-    balance_rows = [
-        {
-            "b_account_id": balance.account_id,
-            "b_currency": balance.currency,
+    write_balances(connection, changed_balances, now)
+
+
+def write_balances(connection: Connection, changed: Iterable[LockedBalance], now: datetime) -> None:
+    """Insert the new balances and update the others, each row once."""
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for balance in changed:
+        values = {
             "posted": balance.posted,
             "held": balance.held,
+            "credit_limit": balance.credit_limit,
             "version": balance.version,
             "last_sequence": balance.last_sequence,
             "last_entry_hash": balance.last_entry_hash,
             "updated_at": now,
         }
-        for balance in changed_balances
-    ]
-    if balance_rows:
+        if balance.is_new:
+            inserts.append(
+                values
+                | {
+                    "account_id": balance.account_id,
+                    "currency": balance.currency,
+                    "tenant_id": balance.tenant_id,
+                }
+            )
+        else:
+            updates.append(
+                values | {"b_account_id": balance.account_id, "b_currency": balance.currency}
+            )
+    if inserts:
+        connection.execute(insert(balances), inserts)
+    if updates:
         connection.execute(
             update(balances).where(
                 balances.c.account_id == bindparam("b_account_id"),
                 balances.c.currency == bindparam("b_currency"),
             ),
-            balance_rows,
+            updates,
         )
-
-
-def _is_postgresql(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql"

@@ -188,6 +188,7 @@ TRANSFER_FROZEN_COLUMNS = (
     "reversal_of_id, order_number, receipt_id, invoice_id, channel, country_code, tags, note, "
     "operator, metadata, idempotency_key, request_hash, created_at, expires_at"
 )
+POSTGRESQL_TRUNCATE_GUARDED = ("transfers", "entries")
 RESOLVED_HOLD = "OLD.status <> 'pending' OR NEW.status NOT IN ('posted', 'voided', 'expired')"
 
 
@@ -207,6 +208,12 @@ def _create_append_only_triggers() -> None:
             op.execute(
                 f"CREATE TRIGGER {name} BEFORE {event} FOR EACH ROW {when}"
                 "EXECUTE FUNCTION tallybook_refuse_change()"
+            )
+        # Row triggers do not see TRUNCATE; SQLite has no TRUNCATE.
+        for table in POSTGRESQL_TRUNCATE_GUARDED:
+            op.execute(
+                f"CREATE TRIGGER {table}_refuse_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION tallybook_refuse_change()"
             )
         return
     for name, event, condition in _trigger_plan():
@@ -235,4 +242,6 @@ def _drop_append_only_triggers() -> None:
         table = event.rsplit(" ", 1)[-1]
         op.execute(f"DROP TRIGGER {name} ON {table}" if is_postgresql else f"DROP TRIGGER {name}")
     if is_postgresql:
+        for table in POSTGRESQL_TRUNCATE_GUARDED:
+            op.execute(f"DROP TRIGGER {table}_refuse_truncate ON {table}")
         op.execute("DROP FUNCTION tallybook_refuse_change()")
