@@ -212,46 +212,33 @@ def test_a_batch_with_one_bad_transfer_moves_nothing(ledger: Ledger, book: Book)
     assert len(ledger.entries(book.tenant.id, book.alice)) == 1
 
 
-def test_a_good_batch_applies_every_transfer(ledger: Ledger, book: Book) -> None:
+def test_a_good_batch_applies_every_transfer_and_replays_as_a_whole(
+    ledger: Ledger, book: Book
+) -> None:
     top_up(ledger, book, book.alice, "100.00")
-    result = ledger.execute(
-        TransferBatch(
-            book.tenant.id,
-            tuple(
-                CreateTransfer(
-                    book.tenant.id,
-                    book.alice,
-                    book.bob,
-                    Decimal("10"),
-                    book.currency,
-                    TransferType.ALLOCATION,
-                )
-                for _ in range(10)
-            ),
-            idempotency_key="allocate-all",
-        )
+    allocations = TransferBatch(
+        book.tenant.id,
+        tuple(
+            CreateTransfer(
+                book.tenant.id,
+                book.alice,
+                book.bob,
+                Decimal("10"),
+                book.currency,
+                TransferType.ALLOCATION,
+            )
+            for _ in range(10)
+        ),
+        idempotency_key="allocate-all",
     )
+
+    result = ledger.execute(allocations)
+    replay = ledger.execute(allocations)
+
     assert len(result.transfers) == 10
     assert available(ledger, book, book.alice) == 0
     assert [e.balance_after for e in ledger.entries(book.tenant.id, book.bob)] == list(
         range(1000, 10001, 1000)
-    )
-    replay = ledger.execute(
-        TransferBatch(
-            book.tenant.id,
-            tuple(
-                CreateTransfer(
-                    book.tenant.id,
-                    book.alice,
-                    book.bob,
-                    Decimal("10"),
-                    book.currency,
-                    TransferType.ALLOCATION,
-                )
-                for _ in range(10)
-            ),
-            idempotency_key="allocate-all",
-        )
     )
     assert replay.replayed and [t.id for t in replay.transfers] == [t.id for t in result.transfers]
 
@@ -440,3 +427,23 @@ def test_configuring_a_currency_again_keeps_its_decimals(ledger: Ledger) -> None
     tenant = ledger.create_tenant("Shop")
     ledger.configure_currency(tenant.id, "USD", 3)
     assert ledger.configure_currency(tenant.id, "USD").decimals == 3
+
+
+def test_a_posted_hold_is_reversed_through_the_transfer_that_posted_it(
+    ledger: Ledger, book: Book
+) -> None:
+    top_up(ledger, book, book.alice, "100.00")
+    hold = ledger.execute(pay(book, "40.00", pending=True)).transfer
+    posting = ledger.execute(PostPending(book.tenant.id, hold.id, Decimal("25.00"))).transfer
+    with pytest.raises(errors.TransferNotReversible):
+        ledger.execute(ReverseTransfer(book.tenant.id, hold.id))
+
+    reversal = ledger.execute(ReverseTransfer(book.tenant.id, posting.id)).transfer
+
+    assert (reversal.reversal_of_id, reversal.pending_id, reversal.amount) == (
+        posting.id,
+        None,
+        2500,
+    )
+    assert available(ledger, book, book.alice) == 10000
+    assert ledger.verify().ok

@@ -381,17 +381,12 @@ def _resolve(
     debit = unit.balance((hold.debit_account_id, hold.currency))
     debit.held -= hold.amount
     debit.version += 1
-    resolution = Transfer(
+    resolution = dataclasses.replace(
+        hold,
         id=new_id(),
-        tenant_id=hold.tenant_id,
-        debit_account_id=hold.debit_account_id,
-        credit_account_id=hold.credit_account_id,
         amount=amount,
-        currency=hold.currency,
-        type=hold.type,
         status=status,
         pending_id=hold.id,
-        reversal_of_id=None,
         references=references,
         idempotency_key=idempotency_key,
         request_hash=key_hash,
@@ -498,13 +493,11 @@ def _reverse(unit: Unit, command: ReverseTransfer, key_hash: str | None) -> Tran
     debit = unit.balance((debit_account.id, original.currency))
     _check_available(debit_account, debit, original.amount)
     references = _with_note(original.references, command.note, command.operator)
-    reversal = Transfer(
+    reversal = dataclasses.replace(
+        original,
         id=new_id(),
-        tenant_id=original.tenant_id,
         debit_account_id=debit_account.id,
         credit_account_id=credit_account.id,
-        amount=original.amount,
-        currency=original.currency,
         type=TransferType.REVERSAL,
         status=TransferStatus.POSTED,
         pending_id=None,
