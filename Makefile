@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint
+.PHONY: help install run test lint bench-engine
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install Tallybook with its dev tools
 
-run: $(STAMP) ## migrate a SQLite file under ./var, load demo data and show the balances
+run: $(STAMP) ## migrate a SQLite file under ./var, load demo data and verify it
 	$(BIN)/tallybook migrate
 	$(BIN)/tallybook demo
 	$(BIN)/tallybook verify
@@ -27,6 +27,9 @@ test: $(STAMP) ## run the tests (SQLite; PostgreSQL too when TALLYBOOK_TEST_DATA
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff and mypy --strict
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+bench-engine: $(STAMP) ## group commit vs one transaction per command (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
+	$(BIN)/python bench/engine_group_commit.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))
