@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from tallybook.demo import build_demo
 from tallybook.ledger import Ledger
@@ -60,6 +62,23 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
         f"demo tenant {summary.tenant.name!r} ({summary.tenant.id}): "
         f"{summary.accounts} customer accounts, {summary.transfers} transfers"
     )
+
+
+@app.command()
+def serve(
+    database_url: DatabaseUrlOption = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="processes; more than 1 needs PostgreSQL")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    settings = _settings(database_url)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        raise typer.BadParameter("several workers need PostgreSQL", param_hint="--workers")
+    # uvicorn's workers import the app factory and read settings from the environment.
+    os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
+    typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run("tallybook.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -96,6 +96,10 @@ class PostingEngine:
         self._state_lock = threading.Lock()
         self.statistics = EngineStatistics()
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     def start(self) -> None:
         with self._state_lock:
             if self._running:

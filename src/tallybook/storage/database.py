@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 SQLITE_BUSY_TIMEOUT_MILLISECONDS = 60_000
 _WRITE_OPTION = "tallybook_write"
@@ -81,6 +82,15 @@ class Database:
         with self.engine.connect() as connection, connection.begin() as transaction:
             yield connection
             transaction.rollback()
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError:
+            return False
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()

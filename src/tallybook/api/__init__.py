@@ -1,0 +1,1 @@
+"""HTTP surfaces: thin adapters that parse, call the ledger core, map errors and render."""
