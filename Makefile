@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench-engine
+.PHONY: help install run test lint bench-engine bench-export bench-pagination bench-wallet bench-seeds
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install Tallybook with its dev tools
 
-run: $(STAMP) ## migrate a SQLite file under ./var, load demo data and verify it
+run: $(STAMP) ## migrate a SQLite file under ./var, load demo data, print a key, serve on :8000
 	$(BIN)/tallybook migrate
 	$(BIN)/tallybook demo
-	$(BIN)/tallybook verify
+	$(BIN)/tallybook serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) ## run the tests (SQLite; PostgreSQL too when TALLYBOOK_TEST_DATABASE_URL is set)
 	$(BIN)/pytest -q
@@ -33,3 +33,15 @@ lint: $(STAMP) ## ruff and mypy --strict
 
 bench-engine: $(STAMP) ## group commit vs one transaction per command (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
 	$(BIN)/python bench/engine_group_commit.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))
+
+bench-export: $(STAMP) ## export 1,000,000 entries: peak memory streamed vs loaded whole (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
+	$(BIN)/python bench/export_memory.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))
+
+bench-pagination: $(STAMP) ## history pages deep down: keyset vs OFFSET, exact counts vs COUNT(*) (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
+	$(BIN)/python bench/history_pagination.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))
+
+bench-wallet: $(STAMP) ## order payments as wallet steps vs raw transfers (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
+	$(BIN)/python bench/wallet_steps.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))
+
+bench-seeds: $(STAMP) ## seed surfaces (offset pages, counts) beside native /v1/entries (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
+	$(BIN)/python bench/seed_surfaces.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))

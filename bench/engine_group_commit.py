@@ -12,29 +12,21 @@ synchronous_commit on). Prints one table and ends with `verify` on every databas
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
+from harness import fresh_database, measure
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.model import SystemAccount, TransferType
 from tallybook.settings import Settings
-from tallybook.storage import migrate
-from tallybook.storage.database import Database
 
 CLIENT_THREADS = 64
 
 
 def run(url: str, max_batch_commands: int, transfers: int) -> dict[str, float]:
-    database = Database(url)
-    migrate.downgrade(database, "base")
-    migrate.upgrade(database)
+    database = fresh_database(url)
     settings = Settings(database_url=url, engine_max_batch_commands=max_batch_commands)
-    latencies_seconds: list[float] = []
     with Ledger(database, settings=settings) as ledger:
         tenant = ledger.create_tenant("bench")
         ledger.configure_currency(tenant.id, "CNY")
@@ -45,9 +37,9 @@ def run(url: str, max_batch_commands: int, transfers: int) -> dict[str, float]:
             CreateTransfer(tenant.id, world, hot, Decimal(10**9), "CNY", TransferType.TOPUP)
         )
 
-        def client(number: int) -> None:
-            for step in range(transfers // CLIENT_THREADS):
-                command = CreateTransfer(
+        def transfer(number: int, step: int) -> None:
+            ledger.execute(
+                CreateTransfer(
                     tenant.id,
                     hot,
                     others[(number + step) % len(others)],
@@ -55,25 +47,9 @@ def run(url: str, max_batch_commands: int, transfers: int) -> dict[str, float]:
                     "CNY",
                     TransferType.ALLOCATION,
                 )
-                started = time.perf_counter()
-                ledger.execute(command)
-                latencies_seconds.append(time.perf_counter() - started)
+            )
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(CLIENT_THREADS) as pool:
-            list(pool.map(client, range(CLIENT_THREADS)))
-        elapsed_seconds = time.perf_counter() - started
-        engine = ledger.engine.statistics
-        report = ledger.verify()
-    if not report.ok:
-        sys.exit(f"verify found drift on {url}:\n{report.render()}")
-    latencies_seconds.sort()
-    return {
-        "throughput": len(latencies_seconds) / elapsed_seconds,
-        "p50_ms": statistics.median(latencies_seconds) * 1000,
-        "p99_ms": latencies_seconds[int(len(latencies_seconds) * 0.99)] * 1000,
-        "average_batch": engine.commands / engine.batches,
-    }
+        return measure(ledger, CLIENT_THREADS, transfers // CLIENT_THREADS, transfer)
 
 
 def main() -> None:

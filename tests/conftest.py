@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from tallybook.api.app import create_app
 from tallybook.ledger import Ledger
 from tallybook.storage import migrate
 from tallybook.storage.database import Database
@@ -53,7 +55,8 @@ def _sqlite_database(template: Path, directory: Path) -> Database:
     return Database(f"sqlite:///{path}")
 
 
-def _postgres_database(url: str) -> Database:
+def postgres_database(url: str) -> Database:
+    """The migrated PostgreSQL test database, emptied."""
     database = Database(url)
     tables = ", ".join(table.name for table in metadata.sorted_tables)
     with database.engine.begin() as connection:
@@ -76,7 +79,7 @@ def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dat
     if request.param == "sqlite":
         database = _sqlite_database(request.getfixturevalue("sqlite_template"), tmp_path)
     else:
-        database = _postgres_database(request.getfixturevalue("postgres_migrated"))
+        database = postgres_database(request.getfixturevalue("postgres_migrated"))
     yield database
     database.dispose()
 
@@ -91,3 +94,10 @@ def ledger(any_database: Database, clock: ManualClock) -> Iterator[Ledger]:
     """A started ledger on each database, with a clock the test moves."""
     with Ledger(any_database, clock=clock) as started:
         yield started
+
+
+@pytest.fixture
+def client(ledger: Ledger) -> Iterator[TestClient]:
+    """An HTTP client on the whole app (native API and seed surfaces) over `ledger`."""
+    with TestClient(create_app(ledger=ledger)) as test_client:
+        yield test_client

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
 import uvicorn
 
+from tallybook.auth.keys import issue_key
 from tallybook.demo import build_demo
 from tallybook.ledger import Ledger
+from tallybook.ledger.errors import LedgerError
+from tallybook.ledger.queries import EntryQuery, HistorySource
+from tallybook.model import Role, TransferType
+from tallybook.render.entry_export import export_chunks
+from tallybook.render.formats import OutputFormat
 from tallybook.settings import Settings
 from tallybook.storage import migrate as migrations
 from tallybook.storage.database import Database
@@ -55,13 +67,198 @@ def verify(database_url: DatabaseUrlOption = None) -> None:
 
 @app.command()
 def demo(database_url: DatabaseUrlOption = None) -> None:
-    """Add a demo tenant with accounts, sub-accounts and a history of transfers."""
+    """Add a demo tenant with four months of history (once), and print a new admin API key."""
+    summary = build_demo(_settings(database_url))
+    typer.echo(f"demo tenant {summary.tenant.name!r}: {summary.tenant.id}")
+    history = summary.history
+    if history is None:
+        typer.echo("  already in this database: nothing added")
+    else:
+        typer.echo(
+            f"  {history.customer_accounts} customer accounts "
+            f"({history.sub_accounts} of them sub-accounts), "
+            f"{history.transfers} transfers, {history.entries} entries"
+        )
+    typer.echo(f"API key (admin, shown once): {summary.api_key}")
+
+
+@app.command("create-tenant")
+def create_tenant(
+    name: str,
+    database_url: DatabaseUrlOption = None,
+    time_zone: str = "UTC",
+    currency: Annotated[
+        list[str] | None, typer.Option(help="CODE or CODE:DECIMALS, repeatable (USD:3)")
+    ] = None,
+) -> None:
+    """Create a tenant with its currencies and an admin API key (printed once)."""
     with Ledger.from_settings(_settings(database_url)) as ledger:
-        summary = build_demo(ledger)
+        tenant = ledger.create_tenant(name, time_zone=time_zone)
+        for spec in currency or ["CNY"]:
+            code, _, decimals = spec.partition(":")
+            ledger.configure_currency(tenant.id, code, int(decimals) if decimals else None)
+        _record, secret = issue_key(ledger, tenant.id, "created with the tenant", Role.ADMIN)
+    typer.echo(f"tenant {tenant.id}")
+    typer.echo(f"admin key (shown once): {secret}")
+
+
+@app.command("create-api-key")
+def create_api_key(
+    tenant_id: uuid.UUID,
+    database_url: DatabaseUrlOption = None,
+    name: str = "api key",
+    role: Role = Role.WRITE,
+    account_id: Annotated[
+        uuid.UUID | None, typer.Option(help="scope the key to this account and its sub-accounts")
+    ] = None,
+) -> None:
+    """Issue an API key for a tenant (printed once; only its hash is kept)."""
+    with Ledger.from_settings(_settings(database_url)) as ledger:
+        _record, secret = issue_key(ledger, tenant_id, name, role, account_id)
+    typer.echo(secret)
+
+
+@app.command()
+def export(
+    tenant_id: uuid.UUID,
+    database_url: DatabaseUrlOption = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="file to write; - for standard output")
+    ] = Path("-"),
+    format: Annotated[OutputFormat, typer.Option(help="csv or jsonl")] = OutputFormat.CSV,
+    account_id: Annotated[uuid.UUID | None, typer.Option(help="one account's entries")] = None,
+    include_sub_accounts: Annotated[
+        bool, typer.Option(help="with --account-id: its sub-accounts' entries too")
+    ] = False,
+    currency: Annotated[str | None, typer.Option()] = None,
+    type: Annotated[TransferType | None, typer.Option()] = None,
+    created_from: Annotated[
+        datetime | None, typer.Option("--from", help="inclusive, UTC unless an offset is given")
+    ] = None,
+    created_to: Annotated[
+        datetime | None, typer.Option("--to", help="exclusive, UTC unless an offset is given")
+    ] = None,
+    archived: Annotated[
+        HistorySource, typer.Option(help="all, live, or archived rows only")
+    ] = HistorySource.ALL,
+    progress: Annotated[bool, typer.Option(help="show a progress bar on stderr")] = True,
+) -> None:
+    """Export balance history entries (oldest first) as CSV or JSON Lines, streamed."""
+    if format not in (OutputFormat.CSV, OutputFormat.JSONL):
+        raise typer.BadParameter("csv or jsonl", param_hint="--format")
+    ledger = Ledger.from_settings(_settings(database_url))
+    try:
+        query = EntryQuery(
+            tenant_id=tenant_id,
+            account_ids=(
+                None
+                if account_id is None
+                else ledger.account_ids(
+                    tenant_id, account_id, with_sub_accounts=include_sub_accounts
+                )
+            ),
+            currency=currency,
+            type=type,
+            created_from=_utc(created_from),
+            created_to=_utc(created_to) or ledger.clock.now(),
+            source=archived,
+        )
+        total = ledger.count_entries(query)
+        with (
+            _opened(output) as sink,
+            typer.progressbar(
+                length=total, label="entries", file=sys.stderr, hidden=not progress
+            ) as bar,
+        ):
+            for text, written in export_chunks(ledger, query, format):
+                sink.write(text)
+                bar.update(written)
+    except LedgerError as error:
+        hint = "--" + (error.field or "tenant-id").replace("_", "-")
+        raise typer.BadParameter(error.message, param_hint=hint) from error
+    finally:
+        ledger.close()
+    typer.echo(f"exported {total} entries", err=True)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A command-line time without an offset is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _opened(output: Path) -> Iterator[TextIO]:
+    if str(output) == "-":
+        yield sys.stdout
+        return
+    with output.open("w", encoding="utf-8", newline="") as sink:
+        yield sink
+
+
+@app.command("archive-setting")
+def archive_setting(
+    tenant_id: uuid.UUID,
+    database_url: DatabaseUrlOption = None,
+    months: Annotated[
+        int | None, typer.Option(help="archive entries older than this many whole months")
+    ] = None,
+    never: Annotated[bool, typer.Option(help="never archive this tenant's entries")] = False,
+) -> None:
+    """Set how old a tenant's entries get before `tallybook archive` moves them."""
+    if (months is None) == (not never):
+        raise typer.BadParameter("give --months N or --never", param_hint="--months")
+    ledger = Ledger.from_settings(_settings(database_url))
+    try:
+        ledger.set_archive_after_months(tenant_id, None if never else months)
+    except LedgerError as error:
+        raise typer.BadParameter(error.message, param_hint="--months") from error
+    finally:
+        ledger.close()
     typer.echo(
-        f"demo tenant {summary.tenant.name!r} ({summary.tenant.id}): "
-        f"{summary.accounts} customer accounts, {summary.transfers} transfers"
+        f"tenant {tenant_id}: " + ("never archived" if never else f"archive after {months} months")
     )
+
+
+@app.command()
+def archive(
+    database_url: DatabaseUrlOption = None,
+    tenant_id: Annotated[
+        uuid.UUID | None,
+        typer.Option(help="only this tenant (default: every tenant with a setting)"),
+    ] = None,
+    older_than_months: Annotated[
+        int | None, typer.Option(help="with --tenant-id: this once instead of its setting")
+    ] = None,
+) -> None:
+    """Move entries older than each tenant's setting to the archive (balances, hashes and
+    what every list shows stay the same); run `tallybook verify` after, if you like."""
+    if older_than_months is not None and tenant_id is None:
+        raise typer.BadParameter("goes with --tenant-id", param_hint="--older-than-months")
+    ledger = Ledger.from_settings(_settings(database_url))
+    try:
+        tenant_ids = [tenant_id] if tenant_id else [t.id for t in ledger.archiving_tenants()]
+        for each in tenant_ids:
+            report = ledger.archive(each, older_than_months=older_than_months)
+            typer.echo(
+                f"tenant {each}: moved {report.moved} entries stamped before "
+                f"{report.cutoff:%Y-%m-%d} to the archive in {report.transactions} "
+                f"transaction(s)"
+                + (
+                    f", new partitions {', '.join(report.partitions_created)}"
+                    if report.partitions_created
+                    else ""
+                )
+            )
+    except LedgerError as error:
+        raise typer.BadParameter(error.message, param_hint="--older-than-months") from error
+    finally:
+        ledger.close()
+    if not tenant_ids:
+        typer.echo(
+            "no tenant has an archive setting (tallybook archive-setting TENANT_ID --months N)"
+        )
 
 
 @app.command()

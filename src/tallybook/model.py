@@ -71,6 +71,7 @@ class Tenant:
     name: str
     time_zone: str
     created_at: datetime
+    archive_after_months: int | None = None  # entries older than this move to the archive
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +83,11 @@ class Currency:
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    """`number` is 1, 2, 3... per tenant: the short integer id the seed APIs show."""
+
     id: UUID
     tenant_id: UUID
+    number: int
     external_id: str
     name: str
     parent_id: UUID | None
@@ -147,3 +151,29 @@ class Entry:
     sequence: int
     created_at: datetime
     hash: str
+
+
+class Role(StrEnum):
+    """What an API key may do; each role includes the ones below it."""
+
+    READ = "read"  # look only
+    WRITE = "write"  # move money and manage accounts
+    ADMIN = "admin"  # everything, including keys and confirming money from outside
+
+    def allows(self, needed: Role) -> bool:
+        ranks = list(Role)
+        return ranks.index(self) >= ranks.index(needed)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A tenant's API key as stored: never the key itself, only its hash and last characters."""
+
+    id: UUID
+    tenant_id: UUID
+    name: str
+    key_hint: str
+    role: Role
+    account_id: UUID | None
+    created_at: datetime
+    revoked_at: datetime | None

@@ -30,3 +30,31 @@ class Settings(BaseSettings):
         description="tries of one batch after deadlocks or lost races before giving up",
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="larger request bodies are refused with 413 (a 1,000-transfer batch fits)",
+    )
+    hold_expiry_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often the server releases holds whose timeout has passed and marks "
+        "top-ups past their expiry expired",
+    )
+    drf_surface_enabled: bool = Field(
+        default=True,
+        description="serve seed 000's DRF-style balance API under /api/balance/",
+    )
+    certcentral_surface_enabled: bool = Field(
+        default=True,
+        description="serve seed 001's DigiCert CertCentral balance history under /services/v2/",
+    )
+    directmail_surface_enabled: bool = Field(
+        default=True,
+        description="serve seed 002's DirectMail scoreLogList under /user/",
+    )
+    drf_wallet_currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z][A-Z0-9]{2,9}$",
+        description="the currency of the DRF wallet's `balance` when a request names none",
+    )

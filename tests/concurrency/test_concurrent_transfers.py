@@ -9,48 +9,17 @@ each engine's group commit is exercised by the threads sharing it.
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import TypeVar
-
-import pytest
 
 from tallybook.ledger import CreateTransfer, Ledger, PostPending, VoidPending, errors
 from tallybook.model import AccountKind, TransferType
-from tallybook.storage.database import Database
+from tests.concurrency.workers import ENGINES, run_together
 from tests.support import Book, open_book, top_up
 
-ENGINES = 4
 WORKERS = 32
 TRANSFERS_PER_WORKER = 300
 HOT_SHARE = 0.8
 COLD_ACCOUNTS = 40
-
-T = TypeVar("T")
-
-
-@pytest.fixture
-def ledgers(any_database: Database) -> Iterator[list[Ledger]]:
-    started = [Ledger(Database(any_database.url)) for _ in range(ENGINES)]
-    for ledger in started:
-        ledger.start()
-    yield started
-    for ledger in started:
-        ledger.close()
-
-
-def run_together(workers: int, work: Callable[[int], T]) -> list[T]:
-    """Run `work(worker_number)` on `workers` threads released at the same instant."""
-    barrier = threading.Barrier(workers)
-
-    def start(number: int) -> T:
-        barrier.wait()
-        return work(number)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(start, range(workers)))
 
 
 def test_hot_account_traffic_from_32_workers_stays_exact(ledgers: list[Ledger]) -> None:

@@ -50,6 +50,7 @@ from tallybook.ledger import (
     PostingResult,
     PostPending,
     ReverseTransfer,
+    SetBalance,
     TransferBatch,
     VoidPending,
     errors,
@@ -74,7 +75,10 @@ WORLD = "world"
 REVENUE = "revenue"
 ACCOUNT_NAMES = (*CUSTOMERS, WORLD, REVENUE)
 
-KeyedCommand = CreateTransfer | PostPending | VoidPending | ReverseTransfer | TransferBatch
+# Commands that may carry an idempotency key (SetBalance is checked in test_set_balance.py).
+KeyedCommand = (
+    CreateTransfer | PostPending | VoidPending | ReverseTransfer | TransferBatch | SetBalance
+)
 Outcome = PostingResult | errors.LedgerError
 
 
@@ -211,6 +215,8 @@ class LedgerModel:
                 return self._void(working, command)
             if isinstance(command, ReverseTransfer):
                 return self._reverse(working, command)
+            if isinstance(command, SetBalance):
+                return self._set_balance(working, command)
             return self._expire(working)
         except ModelRefusal as refusal:
             return Refused(refusal.error)
@@ -334,6 +340,28 @@ class LedgerModel:
         )
         return Accepted(working, [reversal], reversed={command.transfer_id})
 
+    def _set_balance(self, working: dict[UUID, ModelAccount], command: SetBalance) -> Accepted:
+        """One adjustment from or to world for the difference; nothing when there is none."""
+        if command.target < 0:
+            raise ModelRefusal(errors.InvalidAmount)
+        account = self._working(working, command.account_id)
+        difference = to_minor(command.target) - (account.posted - account.held)
+        if difference == 0:
+            return Accepted(working, [])
+        world = command.world_account_id
+        debit, credit = (
+            (world, command.account_id) if difference > 0 else (command.account_id, world)
+        )
+        adjustment = CreateTransfer(
+            command.tenant_id,
+            debit,
+            credit,
+            to_major(abs(difference)),
+            CURRENCY,
+            TransferType.ADJUSTMENT,
+        )
+        return Accepted(working, [self._create(working, adjustment)])
+
     def _expire(self, working: dict[UUID, ModelAccount]) -> Accepted:
         accepted = Accepted(working, [])
         for hold_id, hold in self.transfers.items():
@@ -363,7 +391,11 @@ class LedgerModel:
             self.transfers[hold_id].status = status
         for transfer_id in accepted.reversed:
             self.transfers[transfer_id].reversed = True
-        if not isinstance(command, ExpireDueHolds) and command.idempotency_key is not None:
+        # A key is claimed by the transfers it wrote: a SetBalance that found its target
+        # already reached wrote none, so its key stays free.
+        if isinstance(command, ExpireDueHolds) or not written:
+            return
+        if command.idempotency_key is not None:
             ids = tuple(transfer.id for transfer in written)
             self.claimed[command.idempotency_key] = (without_key(command), ids)
 
@@ -387,6 +419,8 @@ def with_other_content(command: KeyedCommand) -> KeyedCommand:
         first, *rest = command.transfers
         changed = dataclasses.replace(first, amount=first.amount + cent)
         return dataclasses.replace(command, transfers=(changed, *rest))
+    if isinstance(command, SetBalance):
+        return dataclasses.replace(command, target=command.target + cent)
     return dataclasses.replace(command, note=f"{command.note or ''} (changed)")
 
 
@@ -410,12 +444,23 @@ post_percents = (
 
 @dataclass(frozen=True)
 class MemberSpec:
+    """One transfer of an atomic batch; a batch may mix posted transfers and holds."""
+
     debit: str
     credit: str
     amount: Decimal
+    pending: bool
+    timeout: int | None
 
 
-batch_members = st.builds(MemberSpec, debit=any_account, credit=any_account, amount=amounts)
+batch_members = st.builds(
+    MemberSpec,
+    debit=any_account,
+    credit=any_account,
+    amount=amounts,
+    pending=st.booleans(),
+    timeout=hold_timeouts,
+)
 
 
 def transfer_type(debit: str, credit: str) -> TransferType:
@@ -491,6 +536,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """Queue all commands before waiting, so the engine may apply them in one batch."""
         for command in commands:
             self._remember_keyed(command)
+        batches_before = self.ledger.engine.statistics.batches
         futures = [self.ledger.submit(command) for command in commands]
         for command, future in zip(commands, futures, strict=True):
             error = future.exception()
@@ -501,6 +547,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert isinstance(error, errors.LedgerError), f"{command} crashed: {error!r}"
                 outcome = error
             self._settle(command, self.model.predict(command), outcome)
+        if self.ledger.engine.statistics.batches - batches_before < len(commands):
+            event("engine applied several queued commands in one batch")
 
     def _settle(
         self, command: Command, prediction: Prediction, outcome: Outcome
@@ -632,10 +680,6 @@ class LedgerMachine(RuleBasedStateMachine):
     def pay_order(self, customer: str, amount: Decimal, keyed: bool) -> MultipleResults[UUID]:
         return self._move(customer, REVENUE, amount, keyed)
 
-    @rule(target=posted_transfers, customer=customers, amount=amounts)
-    def refund_from_revenue(self, customer: str, amount: Decimal) -> MultipleResults[UUID]:
-        return self._move(REVENUE, customer, amount, keyed=False)
-
     # -- holds ---------------------------------------------------------------------------------
 
     @rule(
@@ -712,15 +756,11 @@ class LedgerMachine(RuleBasedStateMachine):
     # -- idempotency ---------------------------------------------------------------------------
 
     @precondition(lambda self: bool(self.keyed_commands))
-    @rule(data=st.data())
-    def retry_with_same_key_and_content(self, data: st.DataObject) -> None:
-        self._run(data.draw(st.sampled_from(self.keyed_commands), label="retried"))
-
-    @precondition(lambda self: bool(self.keyed_commands))
-    @rule(data=st.data())
-    def retry_with_same_key_and_other_content(self, data: st.DataObject) -> None:
-        original = data.draw(st.sampled_from(self.keyed_commands), label="original")
-        self._run(with_other_content(original))
+    @rule(data=st.data(), other_content=st.booleans())
+    def retry_with_same_key(self, data: st.DataObject, other_content: bool) -> None:
+        """Same content: a replay if the first try succeeded. Other content: a conflict then."""
+        earlier = data.draw(st.sampled_from(self.keyed_commands), label="earlier")
+        self._run(with_other_content(earlier) if other_content else earlier)
 
     # -- batches -------------------------------------------------------------------------------
 
@@ -730,9 +770,17 @@ class LedgerMachine(RuleBasedStateMachine):
         keyed=st.booleans(),
     )
     def atomic_batch(self, members: list[MemberSpec], keyed: bool) -> MultipleResults[UUID]:
-        transfers = tuple(self._transfer(m.debit, m.credit, m.amount) for m in members)
+        """All members or none; holds it places are reached through the model's hold list."""
+        transfers = tuple(
+            self._hold(m.debit, m.credit, m.amount, m.timeout, None)
+            if m.pending
+            else self._transfer(m.debit, m.credit, m.amount)
+            for m in members
+        )
         result = self._run(TransferBatch(self.tenant_id, transfers, self._key(keyed)))
-        return multiple() if result is None else multiple(*(t.id for t in result.transfers))
+        if result is None:
+            return multiple()
+        return multiple(*(t.id for t in result.transfers if t.status is TransferStatus.POSTED))
 
     @rule(data=st.data())
     def submit_together(self, data: st.DataObject) -> None:
@@ -766,6 +814,34 @@ class LedgerMachine(RuleBasedStateMachine):
             makers["retry"] = lambda: data.draw(st.sampled_from(self.keyed_commands))
         names = data.draw(st.lists(st.sampled_from(sorted(makers)), min_size=2, max_size=4))
         self._run_together([makers[name]() for name in names])
+
+    # -- balances set by hand ------------------------------------------------------------------
+
+    @rule(
+        target=posted_transfers,
+        customer=customers,
+        balance=st.none() | st.integers(min_value=0, max_value=20_000).map(to_major),
+        keyed=st.booleans(),
+    )
+    def set_balance(
+        self, customer: str, balance: Decimal | None, keyed: bool
+    ) -> MultipleResults[UUID]:
+        """An operator sets a balance (None: to what it already is, which writes nothing, or
+        is refused when credit has taken it below zero)."""
+        account = self.model.accounts[self.ids[customer]]
+        wanted = to_major(account.posted - account.held) if balance is None else balance
+        command = SetBalance(
+            self.tenant_id,
+            self.ids[customer],
+            self.ids[WORLD],
+            CURRENCY,
+            wanted,
+            idempotency_key=self._key(keyed),
+        )
+        result = self._run(command)
+        if result is None or not result.transfers:
+            return multiple()
+        return multiple(result.transfer.id)
 
     # -- account settings ----------------------------------------------------------------------
 

@@ -1,39 +1,104 @@
-"""`create_app`: the ASGI application, its lifespan (the ledger's engine) and its routers."""
+"""`create_app`: the ASGI application, its lifespan (the ledger's engine, hold expiry) and
+its routers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tallybook.api import health, problems
+from tallybook.api import (
+    accounts,
+    api_keys,
+    callbacks,
+    currencies,
+    entries,
+    health,
+    openapi,
+    orders,
+    problems,
+    reports,
+    statements,
+    sub_accounts,
+    topups,
+    transfers,
+    wallet_settings,
+    withdrawals,
+)
+from tallybook.api.body_limit import BodyLimit
+from tallybook.api.expiry import expire_forever
 from tallybook.ledger import Ledger
 from tallybook.settings import Settings
+from tallybook.surfaces import mount_surfaces
+
+DESCRIPTION = """
+Tallybook holds your customers' prepaid money: accounts with balances per currency,
+transfers (posted at once, or holds that are later posted or voided), reversals, and a
+permanent balance history with the balance before and after every change. Over it, the wallet
+flows: top-ups through payment channels (confirmed by an admin or a signed callback),
+withdrawals with review, orders with refunds, and sub-account funding.
+
+**Auth**: `Authorization: Bearer tb_...` or `X-API-Key: tb_...`.
+**Amounts** are decimal strings in the currency's major unit (`"12.50"`), never numbers.
+**Retries**: send `Idempotency-Key` on every POST that moves money; a retry answers the
+first response again with `Idempotent-Replayed: true`.
+**Errors** are `application/problem+json` with a stable `code` and the `field` to blame.
+"""
 
 
 def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None) -> FastAPI:
     """Build the app. With `ledger` given (tests), the caller owns its start and close."""
+    settings = settings or Settings()
     owns_ledger = ledger is None
-    the_ledger = ledger or Ledger.from_settings(settings or Settings())
+    the_ledger = ledger or Ledger.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if owns_ledger:
-            the_ledger.start()
+        if not owns_ledger:
+            yield
+            return
+        the_ledger.start()
+        expiry = asyncio.create_task(
+            expire_forever(the_ledger, settings.hold_expiry_interval_seconds)
+        )
         try:
             yield
         finally:
-            if owns_ledger:
-                the_ledger.close()
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
+            the_ledger.close()
 
     app = FastAPI(
         title="Tallybook",
         version="0.1.0",
         summary="A wallet and balance ledger service: double-entry, exact, idempotent.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.ledger = the_ledger
     problems.install(app)
-    app.include_router(health.router)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    for router in (
+        health.router,
+        accounts.router,
+        sub_accounts.router,
+        transfers.router,
+        topups.router,
+        callbacks.router,
+        withdrawals.router,
+        orders.router,
+        wallet_settings.router,
+        entries.router,
+        reports.router,
+        statements.router,
+        currencies.router,
+        api_keys.router,
+    ):
+        app.include_router(router)
+    openapi.install(app)
+    mount_surfaces(app, the_ledger, settings)
     return app

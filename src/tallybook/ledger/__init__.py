@@ -6,6 +6,7 @@ from tallybook.ledger.commands import (
     PostingResult,
     PostPending,
     ReverseTransfer,
+    SetBalance,
     TransferBatch,
     VoidPending,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "PostPending",
     "PostingResult",
     "ReverseTransfer",
+    "SetBalance",
     "TransferBatch",
     "VoidPending",
 ]

@@ -8,7 +8,8 @@ for any batch touching the account and every later batch sees the new status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -134,6 +135,7 @@ def create_account(
     account = Account(
         id=new_id(),
         tenant_id=tenant_id,
+        number=accounts_repository.next_account_number(connection, tenant_id),
         external_id=external_id,
         name=name,
         parent_id=parent_id,
@@ -170,6 +172,7 @@ def system_account(
     account = Account(
         id=new_id(),
         tenant_id=tenant_id,
+        number=accounts_repository.next_account_number(connection, tenant_id),
         external_id=external_id,
         name=f"{which.value} ({currency})",
         parent_id=None,
@@ -187,6 +190,15 @@ def system_account(
     raced = accounts_repository.find_account_by_external_id(connection, tenant_id, external_id)
     assert raced is not None
     return raced
+
+
+def account_by_number(connection: Connection, tenant_id: UUID, number: int) -> Account:
+    """The tenant's account with this number (the seed APIs' integer id). Raises
+    AccountNotFound."""
+    account = accounts_repository.find_account_by_number(connection, tenant_id, number)
+    if account is None:
+        raise errors.AccountNotFound(f"account number {number} does not exist", field="number")
+    return account
 
 
 def require_account(connection: Connection, tenant_id: UUID, account_id: UUID) -> Account:
@@ -286,3 +298,109 @@ def set_credit_limit(
         held=balance.held,
         credit_limit=limit,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanges:
+    """What an account update asks for; None leaves a field as it is."""
+
+    name: str | None = None
+    status: AccountStatus | None = None
+    metadata: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] | None = None
+    payout_profile: Mapping[str, Any] | None = None
+    credit_limits: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+def update_account(
+    connection: Connection,
+    tenant_id: UUID,
+    account_id: UUID,
+    changes: AccountChanges,
+    now: datetime,
+) -> Account:
+    """Apply `changes` all together, or none of them.
+
+    Locks the account row first (the engine's order: account, then balances). Raises what
+    `change_status` and `set_credit_limit` raise, ValidationError for a bad name, metadata,
+    tags or payout profile, or any change to a system account.
+    """
+    account = accounts_repository.get_account(connection, account_id, lock=True)
+    if account is None or account.tenant_id != tenant_id:
+        raise errors.AccountNotFound(f"account {account_id} does not exist", field="account_id")
+    if account.kind is AccountKind.SYSTEM:
+        raise errors.ValidationError("system accounts cannot be changed", field="account_id")
+    if changes.name is not None and not 1 <= len(changes.name) <= MAX_NAME_LENGTH:
+        raise errors.ValidationError(f"a name is 1 to {MAX_NAME_LENGTH} characters", field="name")
+    if changes.metadata is not None:
+        check_metadata(dict(changes.metadata))
+    if changes.payout_profile is not None:
+        check_metadata(dict(changes.payout_profile), field="payout_profile")
+    if changes.tags is not None:
+        check_tags(changes.tags)
+    details = replace(
+        account,
+        name=account.name if changes.name is None else changes.name,
+        metadata=account.metadata if changes.metadata is None else dict(changes.metadata),
+        tags=account.tags if changes.tags is None else changes.tags,
+        payout_profile=(
+            account.payout_profile
+            if changes.payout_profile is None
+            else dict(changes.payout_profile)
+        ),
+    )
+    if details != account:
+        accounts_repository.update_account_details(connection, details, now)
+    if changes.status is not None:
+        change_status(connection, tenant_id, account_id, changes.status, now)
+    for currency, credit_limit in sorted(changes.credit_limits.items()):
+        set_credit_limit(connection, tenant_id, account_id, currency, credit_limit, now)
+    return require_account(connection, tenant_id, account_id)
+
+
+def account_tree(connection: Connection, tenant_id: UUID, root_id: UUID) -> frozenset[UUID]:
+    """The account and all its sub-accounts, at any depth. Raises AccountNotFound."""
+    require_account(connection, tenant_id, root_id)
+    tree = {root_id}
+    level = [root_id]
+    while level:
+        children = accounts_repository.child_account_ids(connection, level)
+        level = [child for child in children if child not in tree]
+        tree.update(level)
+    return frozenset(tree)
+
+
+def tree_balance_totals(connection: Connection, tenant_id: UUID, root_id: UUID) -> list[Balance]:
+    """Per currency, the account's balances plus all its sub-accounts'."""
+    return accounts_repository.balance_totals(
+        connection, account_tree(connection, tenant_id, root_id), root_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account with its balances and, when it has sub-accounts, the totals of its tree."""
+
+    account: Account
+    balances: list[Balance]
+    tree_totals: list[Balance] | None
+
+
+def account_views(
+    connection: Connection, tenant_id: UUID, listed: Sequence[Account]
+) -> list[AccountView]:
+    ids = [account.id for account in listed]
+    balances = accounts_repository.balances_of_accounts(connection, ids)
+    parents = accounts_repository.parents_among(connection, ids)
+    return [
+        AccountView(
+            account=account,
+            balances=balances[account.id],
+            tree_totals=(
+                tree_balance_totals(connection, tenant_id, account.id)
+                if account.id in parents
+                else None
+            ),
+        )
+        for account in listed
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -112,6 +113,31 @@ class TransferBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class SetBalance:
+    """Bring an account's own balance (posted - held: its money, less what a pending payout
+    has reserved) to `target` with one adjustment transfer from or to its tenant's `world`
+    account of the currency. The history shows the adjustment; nothing is overwritten.
+
+    The difference is worked out under the balance lock, in the transaction that writes it,
+    so two requests for the same target adjust once. When the balance already is the target,
+    nothing is written and the result holds no transfer.
+
+    Refused with: InvalidAmount (`target` negative, or with too many decimals),
+    UnknownCurrency, AccountNotFound, ValidationError (a system account to set, or a
+    `world_account_id` that is not the tenant's world account of the currency), AccountFrozen
+    (lowering a frozen account), AccountClosed, IdempotencyConflict.
+    """
+
+    tenant_id: UUID
+    account_id: UUID
+    world_account_id: UUID
+    currency: str
+    target: Decimal
+    references: References = field(default_factory=References)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ExpireDueHolds:
     """Release every hold whose timeout has passed (of one tenant, or all), up to `limit`.
 
@@ -123,7 +149,13 @@ class ExpireDueHolds:
 
 
 Command = (
-    CreateTransfer | PostPending | VoidPending | ReverseTransfer | TransferBatch | ExpireDueHolds
+    CreateTransfer
+    | PostPending
+    | VoidPending
+    | ReverseTransfer
+    | TransferBatch
+    | SetBalance
+    | ExpireDueHolds
 )
 
 
@@ -151,7 +183,12 @@ def request_hash(command: Command) -> str:
 
     The same key with the same hash is a retry; the same key with another hash is a conflict.
     """
-    return hashlib.sha256(_canonical_json(_content(command)).encode()).hexdigest()
+    return content_hash(_content(command))
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """SHA-256 of `content` as canonical JSON (sorted keys; decimals, ids, records as text)."""
+    return hashlib.sha256(_canonical_json(_plain(content)).encode()).hexdigest()
 
 
 def _content(command: Command) -> dict[str, Any]:
@@ -177,8 +214,10 @@ def _plain(value: Any) -> Any:
         return str(value.normalize())
     if isinstance(value, UUID):
         return str(value)
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
     return value
 
 

@@ -5,10 +5,11 @@ future). One engine thread takes whatever has queued up — at most `max_batch_c
 never waiting for more, so a lone command on an idle server goes at once — and applies the
 whole batch in one database transaction:
 
-    idempotency lookup -> read the holds and transfers referenced -> lock accounts (shared) and
-    balances (exclusive) in sorted order -> apply each command in memory (each succeeds or
+    idempotency lookup -> lock the wallet-flow records the batch's steps name (see `steps`)
+    -> read the holds and transfers referenced -> lock accounts (shared) and balances
+    (exclusive) in sorted order -> apply each command or step in memory (each succeeds or
     fails on its own, see `posting`) -> insert transfers and entries in bulk -> update each
-    balance once -> commit -> answer every caller.
+    balance once -> save the changed records -> commit -> answer every caller.
 
 While one batch commits, the next gathers in the queue. A hot account's row lock is therefore
 held once per batch instead of once per transfer, which is what lets a ledger on a
@@ -27,23 +28,29 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from tallybook.ledger import errors, posting
+from tallybook.ledger import errors, posting, steps
 from tallybook.ledger.clock import Clock
 from tallybook.ledger.commands import Command, ExpireDueHolds, PostingResult, ReverseTransfer
+from tallybook.ledger.steps import Step, StepResult
 from tallybook.model import Transfer
 from tallybook.storage import accounts_repository, posting_repository
 from tallybook.storage.database import Database
+from tallybook.storage.posting_repository import LockedBalance
 
 logger = logging.getLogger(__name__)
 
 RETRY_BACKOFF_SECONDS = 0.002
+R = TypeVar("R")
 
 
 @dataclass
@@ -66,10 +73,14 @@ class EngineStatistics:
             self.batch_sizes.append(size)
 
 
+Work = Command | Step[Any]
+Outcome = PostingResult | StepResult[Any] | errors.LedgerError
+
+
 @dataclass(slots=True)
 class _Work:
-    command: Command
-    future: Future[PostingResult]
+    command: Work
+    future: Future[Any]
 
 
 _STOP = None
@@ -124,12 +135,21 @@ class PostingEngine:
     def submit(self, command: Command) -> Future[PostingResult]:
         """Queue `command`; the future resolves after its batch commits (or with its error)."""
         future: Future[PostingResult] = Future()
+        self._queue_work(command, future)
+        return future
+
+    def submit_step(self, step: Step[R]) -> Future[StepResult[R]]:
+        """Queue a wallet-flow step (see `steps`); it is applied like a command."""
+        future: Future[StepResult[R]] = Future()
+        self._queue_work(step, future)
+        return future
+
+    def _queue_work(self, work: Work, future: Future[Any]) -> None:
         with self._state_lock:  # so nothing is queued behind the stop signal and forgotten
             if self._running:
-                self._queue.put(_Work(command, future))
-                return future
+                self._queue.put(_Work(work, future))
+                return
         future.set_exception(errors.EngineUnavailable("the posting engine is not running"))
-        return future
 
     def execute(self, command: Command) -> PostingResult:
         """Submit and wait. Raises the command's LedgerError when it is refused."""
@@ -203,18 +223,33 @@ class PostingEngine:
             self._process([work])
 
 
-def _run_batch(
-    connection: Connection, commands: list[Command], clock: Clock
-) -> list[PostingResult | errors.LedgerError]:
+def _not_before_chain_heads(now: datetime, locked: Iterable[LockedBalance]) -> datetime:
+    """The batch's time, moved up to the latest chain head it appends to.
+
+    Why: a batch may take its time before another process's batch that then wins the balance
+    lock first (or a clock may step back). Stamping no entry earlier than its chain's last one
+    keeps every chain's times rising with its sequence, so "the last entry at or before T" —
+    a balance as of T, a statement's opening — agrees with summing the entries up to T.
+    """
+    heads = [balance.last_entry_at for balance in locked if balance.last_entry_at is not None]
+    return max([now, *heads])
+
+
+def _run_batch(connection: Connection, batch: list[Work], clock: Clock) -> list[Outcome]:
     """One transaction: read, lock, apply every command in memory, write. Caller commits."""
     now = clock.now()
+    commands = [work for work in batch if not isinstance(work, Step)]
+    step_list = [work for work in batch if isinstance(work, Step)]
     slots = [slot for command in commands for slot in posting.idempotency_slots(command)]
     claimed = posting_repository.find_by_idempotency_keys(connection, set(slots))
+    # Wallet-flow records come first in the lock order: records, accounts, balances.
+    book = steps.lock_records(connection, step_list, steps.find_claims(connection, step_list), now)
     referenced_ids = {
         transfer_id
         for command in commands
         for transfer_id in posting.referenced_transfer_ids(command)
     }
+    referenced_ids.update(hold for step in step_list for hold in step.holds(book))
     referenced = posting_repository.load_transfers(connection, referenced_ids)
     due_holds: dict[UUID | None, list[Transfer]] = {}
     for command in commands:
@@ -228,6 +263,7 @@ def _run_batch(
     touched = {
         item for command in commands for item in posting.footprint(command, referenced, due_holds)
     }
+    touched.update(item for step in step_list for item in step.footprint(book))
     accounts = posting_repository.lock_accounts(connection, {account for _, account, _ in touched})
     decimals = {
         (currency.tenant_id, currency.code): currency.decimals
@@ -249,6 +285,7 @@ def _run_batch(
         lockable,
         {account_id: account.tenant_id for account_id, account in accounts.items()},
     )
+    now = _not_before_chain_heads(now, balances.values())
     resolutions = posting_repository.find_resolutions(connection, referenced.keys())
     reversal_targets = {c.transfer_id for c in commands if isinstance(c, ReverseTransfer)}
     context = posting.BatchContext(
@@ -262,10 +299,13 @@ def _run_batch(
         claimed=claimed,
         due_holds=due_holds,
     )
-    outcomes: list[PostingResult | errors.LedgerError] = []
-    for command in commands:
+    outcomes: list[Outcome] = []
+    for work in batch:
         try:
-            outcomes.append(posting.apply(context, command))
+            if isinstance(work, Step):
+                outcomes.append(steps.apply_step(context, book, work))
+            else:
+                outcomes.append(posting.apply(context, work))
         except errors.LedgerError as refused:
             outcomes.append(refused)
     posting_repository.append(
@@ -276,4 +316,5 @@ def _run_batch(
         [context.balances[key] for key in sorted(context.changed_balances)],
         now,
     )
+    steps.save_records(connection, book)
     return outcomes

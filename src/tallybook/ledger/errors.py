@@ -17,6 +17,8 @@ class LedgerError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        # Facts a client may branch on besides `code` (e.g. the state a record is in).
+        self.details: dict[str, str] = {}
 
 
 class ValidationError(LedgerError):
@@ -170,6 +172,18 @@ class BatchFailed(Conflict):
         self.index = index
         self.cause = cause
         self.field = f"transfers[{index}].{cause.field}" if cause.field else f"transfers[{index}]"
+
+
+class Unauthenticated(LedgerError):
+    """No live API key came with the request (missing, unknown and revoked look the same)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(LedgerError):
+    """The API key's role does not allow the request."""
+
+    code = "forbidden"
 
 
 class EngineUnavailable(LedgerError):

@@ -8,18 +8,39 @@ method raises only `LedgerError` subclasses on purpose; each is documented where
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
-from tallybook.ledger import accounts
+from sqlalchemy import Connection
+
+from tallybook.ledger import accounts, archive, history
+from tallybook.ledger.accounts import AccountView
 from tallybook.ledger.clock import Clock, SystemClock
 from tallybook.ledger.commands import Command, PostingResult
 from tallybook.ledger.engine import PostingEngine
-from tallybook.ledger.errors import TransferNotFound
+from tallybook.ledger.errors import TransferNotFound, UnknownCurrency, ValidationError
+from tallybook.ledger.money import to_minor_units
+from tallybook.ledger.periods import Period
+from tallybook.ledger.queries import (
+    AccountQuery,
+    BalanceAt,
+    CountedPage,
+    EntryQuery,
+    HistoryLine,
+    Page,
+    Slice,
+    TransferQuery,
+    Window,
+)
+from tallybook.ledger.statements import Statement, build_statement
+from tallybook.ledger.steps import Step, StepResult
+from tallybook.ledger.summaries import SummaryQuery, SummaryRow, summarize
 from tallybook.ledger.verify import VerifyReport, verify
 from tallybook.model import (
     Account,
@@ -30,10 +51,13 @@ from tallybook.model import (
     SystemAccount,
     Tenant,
     Transfer,
+    TransferStatus,
 )
 from tallybook.settings import Settings
-from tallybook.storage import history_repository
+from tallybook.storage import accounts_repository, history_repository, listing_repository
 from tallybook.storage.database import Database
+
+R = TypeVar("R")
 
 
 class Ledger:
@@ -45,6 +69,7 @@ class Ledger:
         settings = settings or Settings()
         self.database = database
         self.clock: Clock = clock or SystemClock()
+        self._system_accounts: dict[tuple[UUID, SystemAccount, str], Account] = {}
         self.engine = PostingEngine(
             database,
             self.clock,
@@ -53,9 +78,9 @@ class Ledger:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Ledger:
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Ledger:
         database = Database(settings.database_url, pool_size=settings.database_pool_size)
-        return cls(database, settings=settings)
+        return cls(database, clock=clock, settings=settings)
 
     def start(self) -> None:
         self.engine.start()
@@ -86,6 +111,14 @@ class Ledger:
     def submit(self, command: Command) -> Future[PostingResult]:
         """Queue `command` without waiting (for async callers: `asyncio.wrap_future`)."""
         return self.engine.submit(command)
+
+    def run(self, step: Step[R]) -> StepResult[R]:
+        """Apply a wallet-flow step (its record change and its money, together) and wait."""
+        return self.engine.submit_step(step).result()
+
+    def submit_step(self, step: Step[R]) -> Future[StepResult[R]]:
+        """Queue a wallet-flow step without waiting."""
+        return self.engine.submit_step(step)
 
     # -- tenants, currencies, accounts ------------------------------------------------------
 
@@ -126,8 +159,18 @@ class Ledger:
             )
 
     def system_account(self, tenant_id: UUID, which: SystemAccount, currency: str) -> Account:
+        """The tenant's system account (created on first use). Remembered once known: a
+        system account is never changed, so every later transfer skips the lookup."""
+        cache_key = (tenant_id, which, currency)
+        known = self._system_accounts.get(cache_key)
+        if known is not None:
+            return known
         with self.database.write() as connection:
-            return accounts.system_account(connection, tenant_id, which, currency, self.clock.now())
+            account = accounts.system_account(
+                connection, tenant_id, which, currency, self.clock.now()
+            )
+        self._system_accounts[cache_key] = account
+        return account
 
     def freeze(self, tenant_id: UUID, account_id: UUID) -> Account:
         return self._change_status(tenant_id, account_id, AccountStatus.FROZEN)
@@ -153,6 +196,11 @@ class Ledger:
             )
 
     # -- reading ----------------------------------------------------------------------------
+
+    def find_tenant_by_name(self, name: str) -> Tenant | None:
+        """The oldest tenant called `name`, or None (names are not unique)."""
+        with self.database.read() as connection:
+            return accounts_repository.find_tenant_by_name(connection, name)
 
     def get_account(self, tenant_id: UUID, account_id: UUID) -> Account:
         with self.database.read() as connection:
@@ -184,6 +232,215 @@ class Ledger:
             accounts.require_account(connection, tenant_id, account_id)
             return history_repository.account_entries(connection, account_id, currency)
 
+    def get_tenant(self, tenant_id: UUID) -> Tenant:
+        with self.database.read() as connection:
+            return accounts.require_tenant(connection, tenant_id)
+
+    def currencies(self, tenant_id: UUID) -> list[Currency]:
+        with self.database.read() as connection:
+            return accounts_repository.list_currencies(connection, [tenant_id])
+
+    def update_account(
+        self, tenant_id: UUID, account_id: UUID, changes: accounts.AccountChanges
+    ) -> Account:
+        with self.database.write() as connection:
+            return accounts.update_account(
+                connection, tenant_id, account_id, changes, self.clock.now()
+            )
+
+    def account_views(self, tenant_id: UUID, listed: Sequence[Account]) -> list[AccountView]:
+        """The accounts with their balances, and tree totals for those with sub-accounts."""
+        with self.database.read() as connection:
+            return accounts.account_views(connection, tenant_id, listed)
+
+    def account_tree(self, tenant_id: UUID, root_id: UUID) -> frozenset[UUID]:
+        """The account and its sub-accounts at any depth. Raises AccountNotFound."""
+        with self.database.read() as connection:
+            return accounts.account_tree(connection, tenant_id, root_id)
+
+    def account_ids(
+        self, tenant_id: UUID, account_id: UUID, *, with_sub_accounts: bool
+    ) -> frozenset[UUID]:
+        """The account, or (`with_sub_accounts`) its whole tree: what a history read covers.
+        Raises AccountNotFound."""
+        if with_sub_accounts:
+            return self.account_tree(tenant_id, account_id)
+        return frozenset({self.get_account(tenant_id, account_id).id})
+
+    def balance_totals(self, tenant_id: UUID, account_id: UUID) -> list[Balance]:
+        """Per currency, the account's balances plus all its sub-accounts'."""
+        with self.database.read() as connection:
+            return accounts.tree_balance_totals(connection, tenant_id, account_id)
+
+    def list_accounts(self, query: AccountQuery, window: Window[UUID]) -> Page[Account, UUID]:
+        with self.database.read() as connection:
+            return listing_repository.list_accounts(connection, query, window)
+
+    def list_transfers(self, query: TransferQuery, window: Window[UUID]) -> Page[Transfer, UUID]:
+        with self.database.read() as connection:
+            return listing_repository.list_transfers(connection, query, window)
+
+    def list_entries(self, query: EntryQuery, window: Window[int]) -> Page[HistoryLine, int]:
+        """The balance history. Raises ValidationError / InvalidAmount / UnknownCurrency for
+        amount bounds without a currency, negative or with too many decimals."""
+        with self.database.read() as connection:
+            bounds = _minor_bounds(connection, query)
+            return listing_repository.list_entries(connection, query, window, *bounds)
+
+    def check_entry_query(self, query: EntryQuery) -> None:
+        """Raise what `list_entries` would raise for `query`, reading no history (so a stream
+        can refuse a bad query before its first byte)."""
+        with self.database.read() as connection:
+            _minor_bounds(connection, query)
+
+    def count_entries(self, query: EntryQuery) -> int:
+        """How many entries `list_entries` would page through, exactly (see
+        `history.count_entries` for how it avoids counting rows). Raises as `list_entries`."""
+        with self.database.read() as connection:
+            bounds = _minor_bounds(connection, query)
+            return history.count_entries(connection, query, *bounds)
+
+    def iter_entries(
+        self, query: EntryQuery, *, newest_first: bool = False, batch_size: int = 1000
+    ) -> Iterator[list[HistoryLine]]:
+        """Every entry of `query` in batches of `batch_size`, each read in its own short
+        transaction (keyset pagination), so memory stays flat however long the history and
+        no transaction stays open while the caller writes the batch out."""
+        after: int | None = None
+        while True:
+            window = Window(limit=batch_size, after=after, newest_first=newest_first)
+            page = self.list_entries(query, window)
+            if page.items:
+                yield list(page.items)
+            if page.next_key is None:
+                return
+            after = page.next_key
+
+    def balances_as_of(
+        self, tenant_id: UUID, account_id: UUID, moment: datetime, *, with_sub_accounts: bool
+    ) -> list[BalanceAt]:
+        """Posted balances per currency after every entry stamped at or before `moment`, for
+        the account or (`with_sub_accounts`) its whole tree. Raises AccountNotFound, and
+        ValidationError for a time without a zone."""
+        history.require_aware(moment, "as_of")
+        account_ids = self.account_ids(tenant_id, account_id, with_sub_accounts=with_sub_accounts)
+        with self.database.read() as connection:
+            return history.balances_at(connection, account_ids, moment)
+
+    def summary(self, query: SummaryQuery) -> tuple[list[Period], list[SummaryRow]]:
+        """Opening, credits, debits, net, closing and count per local period and currency.
+        Raises TenantNotFound, UnknownCurrency, ValidationError (range reversed or too long)."""
+        with self.database.read() as connection:
+            tenant = accounts.require_tenant(connection, query.tenant_id)
+            _require_currency(connection, query.tenant_id, query.currency)
+            return summarize(connection, query, tenant.time_zone)
+
+    def statement(
+        self,
+        tenant_id: UUID,
+        account_id: UUID,
+        first_day: date,
+        last_day: date,
+        currency: str | None = None,
+    ) -> Statement:
+        """Opening, every entry and closing of an account over local days, per currency.
+        Raises what `statements.build_statement` documents."""
+        with self.database.read() as connection:
+            return build_statement(connection, tenant_id, account_id, first_day, last_day, currency)
+
+    def slice_entries(self, query: EntryQuery, window: Slice) -> CountedPage[HistoryLine]:
+        """A slice of the balance history with the number of matching entries (the seed
+        APIs' offset and page-number pagination). Raises what `list_entries` raises."""
+        with self.database.read() as connection:
+            bounds = _minor_bounds(connection, query)
+            return listing_repository.slice_entries(connection, query, window, *bounds)
+
+    def slice_accounts(self, query: AccountQuery, window: Slice) -> CountedPage[Account]:
+        """A slice of the accounts in number order, with the number of matching accounts."""
+        with self.database.read() as connection:
+            return listing_repository.slice_accounts(connection, query, window)
+
+    def account_by_number(self, tenant_id: UUID, number: int) -> Account:
+        """The account the seed APIs call `number`. Raises AccountNotFound."""
+        with self.database.read() as connection:
+            return accounts.account_by_number(connection, tenant_id, number)
+
+    def accounts_by_ids(
+        self, tenant_id: UUID, account_ids: Collection[UUID]
+    ) -> dict[UUID, Account]:
+        """The tenant's accounts among `account_ids` (others are left out), by id."""
+        with self.database.read() as connection:
+            found = accounts_repository.accounts_by_ids(connection, account_ids)
+        return {key: account for key, account in found.items() if account.tenant_id == tenant_id}
+
+    def as_first_written(self, result: PostingResult) -> PostingResult:
+        """A replayed result as the first call returned it: holds resolved since then are
+        shown `pending` again, so a retried request gets the very same answer."""
+        if not result.replayed:
+            return result
+        candidates = [t.id for t in result.transfers if t.pending_id is None]
+        with self.database.read() as connection:
+            holds = history_repository.resolved_hold_ids(connection, candidates)
+        return replace(
+            result,
+            transfers=tuple(
+                replace(t, status=TransferStatus.PENDING) if t.id in holds else t
+                for t in result.transfers
+            ),
+        )
+
+    def set_archive_after_months(self, tenant_id: UUID, months: int | None) -> None:
+        """The tenant's archive setting: entries older than `months` whole months may be
+        archived (None: never). Raises TenantNotFound, ValidationError (1..1200)."""
+        archive.set_archive_after_months(self.database, tenant_id, months)
+
+    def archive(
+        self, tenant_id: UUID, *, older_than_months: int | None = None
+    ) -> archive.ArchiveReport:
+        """Move the tenant's old entries to the archive (see `ledger.archive`)."""
+        return archive.archive_tenant(
+            self.database, tenant_id, self.clock.now(), older_than_months=older_than_months
+        )
+
+    def archiving_tenants(self) -> list[Tenant]:
+        with self.database.read() as connection:
+            return accounts_repository.archiving_tenants(connection)
+
     def verify(self) -> VerifyReport:
         with self.database.read() as connection:
             return verify(connection)
+
+
+def _require_currency(connection: Connection, tenant_id: UUID, currency: str | None) -> None:
+    """A currency filter must name one of the tenant's currencies (else it is a typo)."""
+    if currency is None:
+        return
+    codes = {c.code for c in accounts_repository.list_currencies(connection, [tenant_id])}
+    if currency not in codes:
+        raise UnknownCurrency(currency)
+
+
+def _minor_bounds(connection: Connection, query: EntryQuery) -> tuple[int | None, int | None]:
+    bounds = {"amount_min": query.amount_min, "amount_max": query.amount_max}
+    if all(bound is None for bound in bounds.values()):
+        return None, None
+    if query.currency is None:
+        raise ValidationError("an amount range needs a currency", field="currency")
+    decimals = {
+        c.code: c.decimals
+        for c in accounts_repository.list_currencies(connection, [query.tenant_id])
+    }.get(query.currency)
+    if decimals is None:
+        raise UnknownCurrency(query.currency)
+    minor: list[int | None] = []
+    for name, bound in bounds.items():
+        if bound is not None and bound < 0:
+            raise ValidationError(f"{name} is zero or more", field=name)
+        minor.append(
+            None
+            if bound is None
+            else 0
+            if bound == 0
+            else to_minor_units(bound, decimals, field=name)
+        )
+    return minor[0], minor[1]

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from tallybook.ledger.commands import (
     PostingResult,
     PostPending,
     ReverseTransfer,
+    SetBalance,
     TransferBatch,
     VoidPending,
     batch_member_key,
@@ -48,6 +50,7 @@ from tallybook.model import (
     AccountKind,
     AccountStatus,
     References,
+    SystemAccount,
     Transfer,
     TransferStatus,
     TransferType,
@@ -116,6 +119,13 @@ class Unit:
             if transfer.idempotency_key is not None
         )
         context.new_entries.extend(self.entries)
+        # A hold placed earlier in the batch can be resolved later in it (a wallet step that
+        # replaces a withdrawal's hold twice in one batch): it is referenced like a loaded one.
+        context.referenced.update(
+            (transfer.id, transfer)
+            for transfer in self.transfers
+            if transfer.status is TransferStatus.PENDING
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +167,9 @@ def footprint(
     elif isinstance(command, ExpireDueHolds):
         for hold in due_holds.get(command.tenant_id, []):
             yield hold.tenant_id, hold.debit_account_id, hold.currency
+    elif isinstance(command, SetBalance):
+        yield command.tenant_id, command.account_id, command.currency
+        yield command.tenant_id, command.world_account_id, command.currency
     else:
         target = referenced.get(referenced_transfer_ids(command)[0])
         if target is not None and target.tenant_id == command.tenant_id:
@@ -185,6 +198,8 @@ def apply(context: BatchContext, command: Command) -> PostingResult:
         written = (_void(unit, command, key_hash),)
     elif isinstance(command, ReverseTransfer):
         written = (_reverse(unit, command, key_hash),)
+    elif isinstance(command, SetBalance):
+        written = _set_balance(unit, command, key_hash)
     else:
         written = _expire(unit, command)
     unit.commit()
@@ -411,7 +426,38 @@ def _with_note(references: References, note: str | None, operator: str | None) -
     )
 
 
-def _post(unit: Unit, command: PostPending, key_hash: str | None) -> Transfer:
+# ---------------------------------------------------------------------------------------------
+# The same rules as parts of a larger change: a wallet step (`ledger.steps`) moves money through
+# these inside its own unit, so its transfers and its record changes succeed or fail together.
+# They claim no idempotency key: the step claims one for the whole change.
+
+
+def create_within(unit: Unit, command: CreateTransfer) -> Transfer:
+    """`CreateTransfer` inside `unit` (its own idempotency key must be None)."""
+    assert command.idempotency_key is None, "a step's transfers share the step's key"
+    return _create(unit, command, None, None)
+
+
+def post_within(
+    unit: Unit, tenant_id: UUID, pending_id: UUID, references: References | None = None
+) -> Transfer:
+    """Post a whole hold inside `unit`; `references` replace the hold's on the posting row."""
+    return _post(unit, PostPending(tenant_id, pending_id), None, references)
+
+
+def void_within(
+    unit: Unit, tenant_id: UUID, pending_id: UUID, references: References | None = None
+) -> Transfer:
+    """Void a hold inside `unit`; `references` replace the hold's on the void row."""
+    return _void(unit, VoidPending(tenant_id, pending_id), None, references)
+
+
+def _post(
+    unit: Unit,
+    command: PostPending,
+    key_hash: str | None,
+    replaced_references: References | None = None,
+) -> Transfer:
     hold = _open_hold(unit, command.tenant_id, command.pending_id)
     if hold.expires_at is not None and hold.expires_at <= unit.context.now:
         raise errors.HoldExpired(f"hold {hold.id} expired at {hold.expires_at}", field="pending_id")
@@ -430,15 +476,29 @@ def _post(unit: Unit, command: PostPending, key_hash: str | None) -> Transfer:
     )
     _check_can_debit(debit_account, "debit_account_id")
     _check_can_credit(credit_account, "credit_account_id")
-    references = _with_note(hold.references, command.note, command.operator)
+    references = _resolution_references(hold, command, replaced_references)
     return _resolve(
         unit, hold, TransferStatus.POSTED, amount, references, command.idempotency_key, key_hash
     )
 
 
-def _void(unit: Unit, command: VoidPending, key_hash: str | None) -> Transfer:
+def _resolution_references(
+    hold: Transfer, command: PostPending | VoidPending, replaced: References | None
+) -> References:
+    if replaced is None:
+        return _with_note(hold.references, command.note, command.operator)
+    check_references(replaced)
+    return replaced
+
+
+def _void(
+    unit: Unit,
+    command: VoidPending,
+    key_hash: str | None,
+    replaced_references: References | None = None,
+) -> Transfer:
     hold = _open_hold(unit, command.tenant_id, command.pending_id)
-    references = _with_note(hold.references, command.note, command.operator)
+    references = _resolution_references(hold, command, replaced_references)
     return _resolve(
         unit,
         hold,
@@ -513,6 +573,40 @@ def _reverse(unit: Unit, command: ReverseTransfer, key_hash: str | None) -> Tran
     return reversal
 
 
+def _set_balance(unit: Unit, command: SetBalance, key_hash: str | None) -> tuple[Transfer, ...]:
+    """One adjustment for the difference between the target and the locked balance, made by
+    `_create` so that it passes every check a transfer passes (status, funds, references)."""
+    decimals = _decimals(unit, command.tenant_id, command.currency)
+    if not command.target.is_finite() or command.target < 0:
+        raise errors.InvalidAmount("target", "a balance is set to zero or more")
+    target = 0 if command.target == 0 else to_minor_units(command.target, decimals, field="target")
+    account = _account(unit, command.tenant_id, command.account_id, command.currency, "account_id")
+    if account.kind is AccountKind.SYSTEM:
+        raise errors.ValidationError("a system account's balance is not set", field="account_id")
+    world = _account(
+        unit, command.tenant_id, command.world_account_id, command.currency, "world_account_id"
+    )
+    if world.metadata.get("system") != SystemAccount.WORLD.value:
+        raise errors.ValidationError(
+            "balances are set against the tenant's world account", field="world_account_id"
+        )
+    balance = unit.balance((account.id, command.currency))
+    difference = target - (balance.posted - balance.held)
+    if difference == 0:
+        return ()
+    debit, credit = (world.id, account.id) if difference > 0 else (account.id, world.id)
+    adjustment = CreateTransfer(
+        tenant_id=command.tenant_id,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=Decimal(abs(difference)).scaleb(-decimals),
+        currency=command.currency,
+        type=TransferType.ADJUSTMENT,
+        references=command.references,
+    )
+    return (_create(unit, adjustment, command.idempotency_key, key_hash),)
+
+
 def _append_entries(unit: Unit, transfer: Transfer) -> None:
     """Two entries per posted transfer: the debit side, then the credit side."""
     for account_id, signed_amount in (
@@ -551,4 +645,5 @@ def _append_entries(unit: Unit, transfer: Transfer) -> None:
         balance.posted = after
         balance.last_sequence = sequence
         balance.last_entry_hash = digest
+        balance.last_entry_at = transfer.created_at
         balance.version += 1

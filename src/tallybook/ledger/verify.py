@@ -1,6 +1,7 @@
 """`verify`: recompute the ledger from its history and compare with what is stored.
 
-Checks, naming the first bad row of each kind:
+Checks, naming the first bad row of each kind, over live and archived entries alike (an
+archived row is the same row, so its chain continues into the live table unbroken):
 1. every chain (account and currency): sequence 1, 2, 3…; each entry's balance before is the
    previous balance after (0 for the first); after = before + amount; the hash matches the
    previous hash and the entry's content;

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tallybook.model import Account, AccountStatus, Balance, Currency, Tenant
+from tallybook.model import Account, AccountKind, AccountStatus, Balance, Currency, Tenant
+from tallybook.storage.posting_repository import chunked
 from tallybook.storage.rows import account_from_row, balance_from_row, tenant_from_row
 from tallybook.storage.tables import accounts, balances, currencies, tenants
 
@@ -28,6 +29,18 @@ def insert_tenant(connection: Connection, tenant: Tenant) -> None:
 
 def get_tenant(connection: Connection, tenant_id: UUID) -> Tenant | None:
     row = connection.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+    return tenant_from_row(row) if row else None
+
+
+def find_tenant_by_name(connection: Connection, name: str) -> Tenant | None:
+    """The oldest tenant called `name`: names are not unique, so the first one made wins."""
+    query = (
+        select(tenants)
+        .where(tenants.c.name == name)
+        .order_by(tenants.c.created_at, tenants.c.id)
+        .limit(1)
+    )
+    row = connection.execute(query).first()
     return tenant_from_row(row) if row else None
 
 
@@ -65,11 +78,39 @@ def list_currencies(connection: Connection, tenant_ids: Collection[UUID]) -> lis
     ]
 
 
+def next_account_number(connection: Connection, tenant_id: UUID) -> int:
+    """The number the tenant's next account gets. Locks the tenant row (FOR NO KEY UPDATE,
+    which foreign-key checks do not wait for), so concurrent account creations in a tenant
+    take numbers one after the other; SQLite's BEGIN IMMEDIATE serialises them anyway."""
+    connection.execute(
+        select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update(key_share=True)
+    )
+    highest = connection.execute(
+        select(func.max(accounts.c.number)).where(accounts.c.tenant_id == tenant_id)
+    ).scalar()
+    return int(highest or 0) + 1
+
+
+def find_account_by_number(connection: Connection, tenant_id: UUID, number: int) -> Account | None:
+    query = select(accounts).where(accounts.c.tenant_id == tenant_id, accounts.c.number == number)
+    row = connection.execute(query).first()
+    return account_from_row(row) if row else None
+
+
+def accounts_by_ids(connection: Connection, account_ids: Collection[UUID]) -> dict[UUID, Account]:
+    found: dict[UUID, Account] = {}
+    for chunk in chunked(sorted(account_ids)):
+        query = select(accounts).where(accounts.c.id.in_(chunk))
+        found.update((row.id, account_from_row(row)) for row in connection.execute(query))
+    return found
+
+
 def insert_account(connection: Connection, account: Account) -> bool:
     """Insert `account`; False when its external id is taken in the tenant."""
     values: dict[str, Any] = {
         "id": account.id,
         "tenant_id": account.tenant_id,
+        "number": account.number,
         "external_id": account.external_id,
         "name": account.name,
         "parent_id": account.parent_id,
@@ -128,3 +169,101 @@ def account_balances(
     if lock:
         query = query.with_for_update()
     return [balance_from_row(row) for row in connection.execute(query)]
+
+
+def update_account_details(connection: Connection, account: Account, now: datetime) -> None:
+    """Write the descriptive fields of `account` (never its status, kind or parent)."""
+    connection.execute(
+        update(accounts)
+        .where(accounts.c.id == account.id)
+        .values(
+            name=account.name,
+            metadata=dict(account.metadata),
+            tags=list(account.tags),
+            payout_profile=dict(account.payout_profile),
+            updated_at=now,
+        )
+    )
+
+
+def child_account_ids(connection: Connection, parent_ids: Collection[UUID]) -> list[UUID]:
+    if not parent_ids:
+        return []
+    query = select(accounts.c.id).where(accounts.c.parent_id.in_(sorted(parent_ids)))
+    return list(connection.execute(query).scalars())
+
+
+def balance_totals(
+    connection: Connection, account_ids: Collection[UUID], owner_id: UUID
+) -> list[Balance]:
+    """Per currency, the sums of the accounts' balances, shown as balances of `owner_id`."""
+    if not account_ids:
+        return []
+    query = (
+        select(
+            balances.c.currency,
+            func.sum(balances.c.posted).label("posted"),
+            func.sum(balances.c.held).label("held"),
+            func.sum(balances.c.credit_limit).label("credit_limit"),
+        )
+        .where(balances.c.account_id.in_(sorted(account_ids)))
+        .group_by(balances.c.currency)
+        .order_by(balances.c.currency)
+    )
+    return [
+        Balance(
+            account_id=owner_id,
+            currency=row.currency,
+            posted=int(row.posted),
+            held=int(row.held),
+            credit_limit=int(row.credit_limit),
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def balances_of_accounts(
+    connection: Connection, account_ids: Collection[UUID]
+) -> dict[UUID, list[Balance]]:
+    found: dict[UUID, list[Balance]] = {account_id: [] for account_id in account_ids}
+    if not account_ids:
+        return found
+    query = (
+        select(balances)
+        .where(balances.c.account_id.in_(sorted(account_ids)))
+        .order_by(balances.c.account_id, balances.c.currency)
+    )
+    for row in connection.execute(query):
+        found[row.account_id].append(balance_from_row(row))
+    return found
+
+
+def parents_among(connection: Connection, account_ids: Collection[UUID]) -> set[UUID]:
+    """Which of the accounts have sub-accounts."""
+    if not account_ids:
+        return set()
+    query = select(accounts.c.parent_id).where(accounts.c.parent_id.in_(sorted(account_ids)))
+    return set(connection.execute(query.distinct()).scalars())
+
+
+def system_account_ids(connection: Connection, tenant_id: UUID) -> list[UUID]:
+    query = select(accounts.c.id).where(
+        accounts.c.tenant_id == tenant_id, accounts.c.kind == AccountKind.SYSTEM.value
+    )
+    return list(connection.execute(query.order_by(accounts.c.id)).scalars())
+
+
+def set_archive_after_months(connection: Connection, tenant_id: UUID, months: int | None) -> None:
+    connection.execute(
+        update(tenants).where(tenants.c.id == tenant_id).values(archive_after_months=months)
+    )
+
+
+def archiving_tenants(connection: Connection) -> list[Tenant]:
+    """Tenants with an archive setting, oldest first."""
+    query = (
+        select(tenants)
+        .where(tenants.c.archive_after_months.is_not(None))
+        .order_by(tenants.c.created_at, tenants.c.id)
+    )
+    return [tenant_from_row(row) for row in connection.execute(query)]

@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, exists, func, select
+from sqlalchemy import Connection, Row, Subquery, and_, case, exists, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from tallybook.model import AccountKind, TransferStatus
-from tallybook.storage.tables import accounts, balances, entries, tenants, transfers
+from tallybook.storage.history_sources import history_tables
+from tallybook.storage.tables import accounts, balances, entries_archive, tenants, transfers
 
 STREAM_ROWS = 5000
 
 
+def _all_entries() -> Subquery:
+    """Live and archived entries as one history (each table is read in chain order by its
+    own index, and the database merges the two)."""
+    return union_all(*(select(table) for table in history_tables())).subquery("all_entries")
+
+
 def stream_entries_by_chain(connection: Connection) -> Iterator[Row[Any]]:
-    """Every entry, ordered by account, currency and sequence (the chains, one after another)."""
-    query = select(entries).order_by(entries.c.account_id, entries.c.currency, entries.c.sequence)
+    """Every entry, live or archived, ordered by account, currency and sequence (the chains,
+    one after another)."""
+    every = _all_entries()
+    query = select(every).order_by(every.c.account_id, every.c.currency, every.c.sequence)
     streaming = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS)
     yield from streaming.execute(query)
 
@@ -56,6 +65,7 @@ def unbalanced_transfers(connection: Connection, limit: int) -> list[Row[Any]]:
     A transfer that should have entries is posted and is not a posted hold (the hold's own row;
     its entries belong to the transfer that posted it). Every other transfer has none.
     """
+    entries = _all_entries()
     resolution = aliased(transfers)
     is_posted_hold = exists().where(resolution.c.pending_id == transfers.c.id)
     should_have_entries = and_(transfers.c.status == TransferStatus.POSTED.value, ~is_posted_hold)
@@ -90,5 +100,10 @@ def counts(connection: Connection) -> dict[str, int]:
         )
         or 0,
         "transfers": connection.scalar(select(func.count()).select_from(transfers)) or 0,
-        "entries": connection.scalar(select(func.count()).select_from(entries)) or 0,
+        "entries": sum(
+            connection.scalar(select(func.count()).select_from(table)) or 0
+            for table in history_tables()
+        ),
+        "archived_entries": connection.scalar(select(func.count()).select_from(entries_archive))
+        or 0,
     }

@@ -59,6 +59,7 @@ class LockedBalance:
     version: int
     last_sequence: int
     last_entry_hash: str | None
+    last_entry_at: datetime | None
     is_new: bool = False
 
     @property
@@ -109,6 +110,7 @@ def lock_balances(
                 version=row.version,
                 last_sequence=row.last_sequence,
                 last_entry_hash=row.last_entry_hash,
+                last_entry_at=row.last_entry_at,
             )
             locked[balance.key] = balance
     for account_id, currency in keys:
@@ -123,6 +125,7 @@ def lock_balances(
                 version=0,
                 last_sequence=0,
                 last_entry_hash=None,
+                last_entry_at=None,
                 is_new=True,
             )
     return locked
@@ -232,6 +235,7 @@ def write_balances(connection: Connection, changed: Iterable[LockedBalance], now
             "version": balance.version,
             "last_sequence": balance.last_sequence,
             "last_entry_hash": balance.last_entry_hash,
+            "last_entry_at": balance.last_entry_at,
             "updated_at": now,
         }
         if balance.is_new:

@@ -21,13 +21,20 @@ from tallybook.model import (
 
 
 def tenant_from_row(row: Row[Any]) -> Tenant:
-    return Tenant(id=row.id, name=row.name, time_zone=row.time_zone, created_at=row.created_at)
+    return Tenant(
+        id=row.id,
+        name=row.name,
+        time_zone=row.time_zone,
+        created_at=row.created_at,
+        archive_after_months=row.archive_after_months,
+    )
 
 
 def account_from_row(row: Row[Any]) -> Account:
     return Account(
         id=row.id,
         tenant_id=row.tenant_id,
+        number=row.number,
         external_id=row.external_id,
         name=row.name,
         parent_id=row.parent_id,
@@ -110,17 +117,19 @@ def transfer_to_row(transfer: Transfer) -> dict[str, Any]:
     }
 
 
-def entry_from_row(row: Row[Any]) -> Entry:
+def entry_from_row(row: Row[Any], prefix: str = "") -> Entry:
+    """`prefix` reads the entry from a joined row whose entry columns are labelled with it."""
+    values = row._mapping
     return Entry(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        transfer_id=row.transfer_id,
-        account_id=row.account_id,
-        currency=row.currency,
-        amount=row.amount,
-        balance_before=row.balance_before,
-        balance_after=row.balance_after,
-        sequence=row.sequence,
-        created_at=row.created_at,
-        hash=row.hash,
+        id=values[prefix + "id"],
+        tenant_id=values[prefix + "tenant_id"],
+        transfer_id=values[prefix + "transfer_id"],
+        account_id=values[prefix + "account_id"],
+        currency=values[prefix + "currency"],
+        amount=values[prefix + "amount"],
+        balance_before=values[prefix + "balance_before"],
+        balance_after=values[prefix + "balance_after"],
+        sequence=values[prefix + "sequence"],
+        created_at=values[prefix + "created_at"],
+        hash=values[prefix + "hash"],
     )

@@ -1,0 +1,105 @@
+"""Who is calling: the API key of a request, its role and its scope, as dependencies.
+
+A missing, unknown or revoked key gets the same 401 body, so a caller learns nothing about
+which keys exist. A key whose role is too weak gets 403. The key may come as
+`Authorization: Bearer tb_...` or as `X-API-Key: tb_...`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from tallybook.api.dependencies import LedgerDep
+from tallybook.auth.keys import resolve_key
+from tallybook.auth.scope import Scope, scope_of
+from tallybook.ledger import Ledger, errors
+from tallybook.model import Account, ApiKey, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key: ApiKey
+    scope: Scope
+    ledger: Ledger
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self.key.tenant_id
+
+    def accounts_named(
+        self, account_id: UUID | None, include_sub_accounts: bool
+    ) -> frozenset[UUID] | None:
+        """The accounts an `account_id` filter names (with its tree on request), None without
+        one. Raises AccountNotFound for an account outside the key's scope."""
+        if account_id is None:
+            return None
+        self.account(account_id)
+        return self.ledger.account_ids(
+            self.tenant_id, account_id, with_sub_accounts=include_sub_accounts
+        )
+
+    def account(self, account_id: UUID, field: str = "account_id") -> Account:
+        """The account, if it is in the key's tenant and scope; otherwise AccountNotFound
+        naming `field`, exactly as for an id that never existed."""
+        self.scope.require_account(account_id, field)
+        return self.tenant_account(account_id, field)
+
+    def tenant_account(self, account_id: UUID, field: str) -> Account:
+        """The account, if it is in the key's tenant (whatever the scope: a scoped key may
+        pay the tenant's system accounts); otherwise AccountNotFound naming `field`."""
+        try:
+            return self.ledger.get_account(self.tenant_id, account_id)
+        except errors.AccountNotFound as missing:
+            raise errors.AccountNotFound(missing.message, field=field) from None
+
+
+_BEARER = HTTPBearer(
+    auto_error=False, scheme_name="bearer", description="`Authorization: Bearer tb_...`"
+)
+_API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="api_key", description="`X-API-Key: tb_...`"
+)
+
+
+def caller_for(ledger: Ledger, secret: str | None) -> Caller | None:
+    """The caller behind an API key as sent, or None when it is missing, unknown or revoked.
+    Every surface (native and seed) identifies its callers with this."""
+    key = resolve_key(ledger, secret) if secret else None
+    if key is None:
+        return None
+    return Caller(key=key, scope=scope_of(ledger, key), ledger=ledger)
+
+
+def _caller(
+    ledger: LedgerDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    api_key_header: Annotated[str | None, Depends(_API_KEY_HEADER)],
+) -> Caller:
+    """The key from either header (documented in the OpenAPI document as two security
+    schemes, either of which will do)."""
+    secret = api_key_header or (bearer.credentials.strip() if bearer is not None else None)
+    caller = caller_for(ledger, secret)
+    if caller is None:
+        raise errors.Unauthenticated("a valid API key is required (Authorization: Bearer tb_...)")
+    return caller
+
+
+def _with_role(needed: Role) -> object:
+    def check(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+        if not caller.key.role.allows(needed):
+            raise errors.Forbidden(
+                f"this needs a key with the {needed} role", field="authorization"
+            )
+        return caller
+
+    return Depends(check)
+
+
+ReadCaller = Annotated[Caller, _with_role(Role.READ)]
+WriteCaller = Annotated[Caller, _with_role(Role.WRITE)]
+AdminCaller = Annotated[Caller, _with_role(Role.ADMIN)]

@@ -1,0 +1,146 @@
+"""`/v1/entries`: the balance history, with the filters people search it by; as JSON pages,
+or streamed whole as CSV or JSON Lines (`format`, or the `Accept` header)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+
+from tallybook.api.caller import Caller, ReadCaller
+from tallybook.api.formats import MEDIA_TYPES, OutputFormat, negotiate
+from tallybook.api.openapi import problem_responses
+from tallybook.api.pagination import (
+    CursorParameter,
+    LimitParameter,
+    ListPage,
+    Order,
+    OrderParameter,
+    page_of,
+    window,
+)
+from tallybook.api.parameters import (
+    AmountBound,
+    CountryCodeFilter,
+    CreatedFrom,
+    CreatedTo,
+    CurrencyFilter,
+    OrderNumberFilter,
+    TagFilter,
+    TypeFilter,
+)
+from tallybook.api.presenters import Presenter
+from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
+from tallybook.ledger.queries import EntryQuery, HistorySource
+from tallybook.render.entry_export import export_chunks
+
+router = APIRouter(prefix="/v1/entries", tags=["entries"])
+
+ENTRY_FORMATS = (OutputFormat.JSON, OutputFormat.CSV, OutputFormat.JSONL)
+
+
+class EntryPage(ListPage[EntryOut]):
+    total: int | None = Field(
+        None, description="with include_total=true: how many entries match, exactly", examples=[2]
+    )
+
+
+@router.get(
+    "",
+    summary="List balance history entries, or export them as CSV or JSON Lines",
+    response_model=EntryPage,
+    responses={
+        **problem_responses(404),
+        200: {
+            "description": "a page (JSON), or every matching entry streamed (CSV, JSON Lines)",
+            "content": {MEDIA_TYPES[OutputFormat.CSV]: {}, MEDIA_TYPES[OutputFormat.JSONL]: {}},
+        },
+    },
+)
+def list_entries(
+    caller: ReadCaller,
+    account_id: Annotated[
+        UUID | None, Query(description="only this account's history", examples=[ACCOUNT_ID])
+    ] = None,
+    include_sub_accounts: Annotated[
+        bool,
+        Query(description="with `account_id`: its sub-accounts' entries too", examples=[True]),
+    ] = False,
+    type: TypeFilter = None,
+    currency: CurrencyFilter = None,
+    order_number: OrderNumberFilter = None,
+    country_code: CountryCodeFilter = None,
+    tag: TagFilter = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
+    amount_min: AmountBound = None,
+    amount_max: AmountBound = None,
+    archived: Annotated[
+        HistorySource,
+        Query(
+            description="`all` (default), `live`, or `archived` only: the older history",
+            examples=["archived"],
+        ),
+    ] = HistorySource.ALL,
+    include_total: Annotated[
+        bool, Query(description="add the exact `total`", examples=[True])
+    ] = False,
+    limit: LimitParameter = 100,
+    cursor: CursorParameter = None,
+    order: OrderParameter = Order.NEWEST_FIRST,
+    format: Annotated[
+        OutputFormat | None,
+        Query(description="json (a page), csv or jsonl (everything, streamed)", examples=["csv"]),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response | EntryPage:
+    chosen = negotiate(format, accept, ENTRY_FORMATS)
+    query = EntryQuery(
+        tenant_id=caller.tenant_id,
+        account_ids=caller.accounts_named(account_id, include_sub_accounts),
+        type=type,
+        currency=currency,
+        order_number=order_number,
+        country_code=country_code,
+        tag=tag,
+        created_from=created_from,
+        created_to=created_to,
+        amount_min=None if amount_min is None else decimal_of(amount_min),
+        amount_max=None if amount_max is None else decimal_of(amount_max),
+        within=caller.scope.account_ids,
+        source=archived,
+    )
+    if chosen is not OutputFormat.JSON:
+        return _export(caller, query, chosen, order)
+    page = caller.ledger.list_entries(query, window(limit, cursor, order, int))
+    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    listed = page_of([presenter.entry(line) for line in page.items], page.next_key, order)
+    total = caller.ledger.count_entries(query) if include_total else None
+    return EntryPage(**listed.model_dump(), total=total)
+
+
+def _export(
+    caller: Caller, query: EntryQuery, chosen: OutputFormat, order: Order
+) -> StreamingResponse:
+    """Stream every matching entry. The query is checked before the first byte (a bad filter
+    is still a 422); the end is fixed at the request's time, so a busy account's export
+    finishes; `limit` and `cursor` do not apply."""
+    started = datetime.now(UTC)
+    if query.created_to is None or query.created_to > started:
+        query = replace(query, created_to=started)
+    caller.ledger.check_entry_query(query)
+    chunks = export_chunks(caller.ledger, query, chosen, newest_first=order is Order.NEWEST_FIRST)
+    # A plain generator: Starlette iterates it in a worker thread, so the event loop keeps
+    # serving other requests while the database is read.
+    lines = (text for text, _count in chunks)
+    filename = f"entries-{started:%Y%m%dT%H%M%SZ}.{chosen.value}"
+    return StreamingResponse(
+        lines,
+        media_type=MEDIA_TYPES[chosen],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,329 @@
+"""`/v1/transfers`: move money, place and resolve holds, reverse, batch, read and list.
+
+Every POST here moves money and takes an `Idempotency-Key`. The handlers only translate: they
+resolve `@world`-style account references, check the key's scope, build a core command and
+present its result.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from tallybook.api.caller import Caller, ReadCaller, WriteCaller
+from tallybook.api.idempotency import IdempotencyKey, mark_replay
+from tallybook.api.openapi import problem_responses
+from tallybook.api.pagination import (
+    CursorParameter,
+    LimitParameter,
+    ListPage,
+    Order,
+    OrderParameter,
+    page_of,
+    window,
+)
+from tallybook.api.parameters import (
+    CreatedFrom,
+    CreatedTo,
+    CurrencyFilter,
+    OrderNumberFilter,
+    TransferIdPath,
+    TypeFilter,
+)
+from tallybook.api.presenters import Presenter
+from tallybook.api.problems import status_of
+from tallybook.api.schemas import (
+    ACCOUNT_ID,
+    BatchCreate,
+    BatchItemOut,
+    BatchItemProblem,
+    BatchOut,
+    PostHold,
+    Resolution,
+    TransferCreate,
+    TransferOut,
+    decimal_of,
+)
+from tallybook.ledger import errors
+from tallybook.ledger.commands import (
+    CreateTransfer,
+    PostingResult,
+    PostPending,
+    ReverseTransfer,
+    TransferBatch,
+    VoidPending,
+    batch_member_key,
+)
+from tallybook.ledger.queries import TransferQuery
+from tallybook.model import References, SystemAccount, Transfer, TransferStatus
+
+router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
+
+WRITE_ERRORS = problem_responses(403, 404, 409, 503)
+
+
+def _account_id(caller: Caller, reference: str, currency: str) -> UUID:
+    if reference.startswith("@"):
+        which = SystemAccount(reference[1:])
+        return caller.ledger.system_account(caller.tenant_id, which, currency).id
+    return UUID(reference)
+
+
+def _command(caller: Caller, body: TransferCreate, key: str | None) -> CreateTransfer:
+    debit = _account_id(caller, body.debit_account_id, body.currency)
+    credit = _account_id(caller, body.credit_account_id, body.currency)
+    if not caller.scope.is_tenant_wide:
+        caller.scope.require_account(debit, "debit_account_id")
+        credit_account = caller.tenant_account(credit, "credit_account_id")
+        caller.scope.require_may_pay(debit, credit_account)
+    return CreateTransfer(
+        tenant_id=caller.tenant_id,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=decimal_of(body.amount),
+        currency=body.currency,
+        type=body.type,
+        references=References(
+            order_number=body.order_number,
+            receipt_id=body.receipt_id,
+            invoice_id=body.invoice_id,
+            channel=body.channel,
+            country_code=body.country_code,
+            tags=tuple(body.tags),
+            note=body.note,
+            operator=body.operator,
+            metadata=body.metadata,
+        ),
+        pending=body.pending,
+        timeout_seconds=body.timeout_seconds,
+        idempotency_key=key,
+    )
+
+
+def present_result(caller: Caller, result: PostingResult, response: Response) -> list[TransferOut]:
+    result = caller.ledger.as_first_written(result)
+    mark_replay(response, result.replayed)
+    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    return [presenter.transfer(transfer) for transfer in result.transfers]
+
+
+def _visible_transfer(caller: Caller, transfer_id: UUID) -> Transfer:
+    transfer = caller.ledger.get_transfer(caller.tenant_id, transfer_id)
+    caller.scope.require_transfer(transfer)
+    return transfer
+
+
+@router.post("", status_code=201, summary="Move money, or place a hold", responses=WRITE_ERRORS)
+def create_transfer(
+    body: TransferCreate,
+    caller: WriteCaller,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TransferOut:
+    result = caller.ledger.execute(_command(caller, body, idempotency_key))
+    return present_result(caller, result, response)[0]
+
+
+@router.post(
+    "/batch",
+    status_code=201,
+    summary="Up to 1,000 transfers: atomic (all or none) by default",
+    responses=WRITE_ERRORS,
+)
+def create_batch(
+    body: BatchCreate,
+    caller: WriteCaller,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchOut:
+    if not body.atomic:
+        outcomes = [
+            _submitted(
+                caller,
+                item,
+                None if idempotency_key is None else batch_member_key(idempotency_key, index),
+            )
+            for index, item in enumerate(body.transfers)
+        ]
+        return BatchOut(transfers=[], results=_independent_results(caller, outcomes, response))
+    commands: list[CreateTransfer] = []
+    for index, item in enumerate(body.transfers):
+        try:
+            commands.append(_command(caller, item, None))
+        except errors.LedgerError as error:
+            raise errors.BatchFailed(index, error) from error
+    result = caller.ledger.execute(
+        TransferBatch(caller.tenant_id, tuple(commands), idempotency_key)
+    )
+    return BatchOut(transfers=present_result(caller, result, response), results=None)
+
+
+def _submitted(
+    caller: Caller, item: TransferCreate, key: str | None
+) -> Future[PostingResult] | errors.LedgerError:
+    """One transfer of a non-atomic batch, on its way to the engine; or, when the API refuses
+    it first (an account the key cannot see), its refusal: either way it stands alone."""
+    try:
+        return caller.ledger.submit(_command(caller, item, key))
+    except errors.LedgerError as error:
+        return error
+
+
+def _independent_results(
+    caller: Caller,
+    outcomes: list[Future[PostingResult] | errors.LedgerError],
+    response: Response,
+) -> list[BatchItemOut]:
+    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    results: list[BatchItemOut] = []
+    replays: list[bool] = []
+    for index, outcome in enumerate(outcomes):
+        error = outcome if isinstance(outcome, errors.LedgerError) else outcome.exception()
+        if error is None:
+            assert isinstance(outcome, Future)
+            result = caller.ledger.as_first_written(outcome.result())
+            replays.append(result.replayed)
+            results.append(
+                BatchItemOut(index=index, transfer=presenter.transfer(result.transfer), error=None)
+            )
+        elif isinstance(error, errors.LedgerError):
+            results.append(BatchItemOut(index=index, transfer=None, error=_problem(error)))
+        else:
+            raise error
+    mark_replay(response, bool(replays) and all(replays))
+    return results
+
+
+def _problem(error: errors.LedgerError) -> BatchItemProblem:
+    return BatchItemProblem(
+        status=status_of(error), code=error.code, detail=error.message, field=error.field
+    )
+
+
+@router.get("/{transfer_id}", summary="Get a transfer", responses=problem_responses(404))
+def get_transfer(transfer_id: TransferIdPath, caller: ReadCaller) -> TransferOut:
+    transfer = _visible_transfer(caller, transfer_id)
+    return Presenter.for_tenant(caller.ledger, caller.tenant_id).transfer(transfer)
+
+
+@router.get("", summary="List transfers", responses=problem_responses(404))
+def list_transfers(
+    caller: ReadCaller,
+    account_id: Annotated[
+        UUID | None,
+        Query(description="only transfers from or to this account", examples=[ACCOUNT_ID]),
+    ] = None,
+    type: TypeFilter = None,
+    status: Annotated[
+        TransferStatus | None,
+        Query(description="only transfers in this status", examples=["pending"]),
+    ] = None,
+    currency: CurrencyFilter = None,
+    order_number: OrderNumberFilter = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
+    limit: LimitParameter = 100,
+    cursor: CursorParameter = None,
+    order: OrderParameter = Order.NEWEST_FIRST,
+) -> ListPage[TransferOut]:
+    if account_id is not None:
+        caller.account(account_id)
+    query = TransferQuery(
+        tenant_id=caller.tenant_id,
+        account_ids=None if account_id is None else frozenset({account_id}),
+        type=type,
+        status=status,
+        currency=currency,
+        order_number=order_number,
+        created_from=created_from,
+        created_to=created_to,
+        within=caller.scope.account_ids,
+    )
+    page = caller.ledger.list_transfers(query, window(limit, cursor, order, UUID))
+    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    return page_of([presenter.transfer(t) for t in page.items], page.next_key, order)
+
+
+@router.post(
+    "/{transfer_id}/post",
+    status_code=201,
+    summary="Post a hold, fully or partly (the rest is released)",
+    responses=WRITE_ERRORS,
+)
+def post_hold(
+    transfer_id: TransferIdPath,
+    caller: WriteCaller,
+    response: Response,
+    body: PostHold | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TransferOut:
+    body = body or PostHold()
+    hold = _visible_transfer(caller, transfer_id)
+    caller.scope.require_account(hold.debit_account_id, "transfer_id")
+    command = PostPending(
+        tenant_id=caller.tenant_id,
+        pending_id=transfer_id,
+        amount=None if body.amount is None else decimal_of(body.amount),
+        note=body.note,
+        operator=body.operator,
+        idempotency_key=idempotency_key,
+    )
+    return present_result(caller, caller.ledger.execute(command), response)[0]
+
+
+@router.post(
+    "/{transfer_id}/void",
+    status_code=201,
+    summary="Release a hold without moving money",
+    responses=WRITE_ERRORS,
+)
+def void_hold(
+    transfer_id: TransferIdPath,
+    caller: WriteCaller,
+    response: Response,
+    body: Resolution | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TransferOut:
+    body = body or Resolution()
+    hold = _visible_transfer(caller, transfer_id)
+    caller.scope.require_account(hold.debit_account_id, "transfer_id")
+    command = VoidPending(
+        tenant_id=caller.tenant_id,
+        pending_id=transfer_id,
+        note=body.note,
+        operator=body.operator,
+        idempotency_key=idempotency_key,
+    )
+    return present_result(caller, caller.ledger.execute(command), response)[0]
+
+
+@router.post(
+    "/{transfer_id}/reverse",
+    status_code=201,
+    summary="Move a posted transfer's amount back (once)",
+    responses=WRITE_ERRORS,
+)
+def reverse_transfer(
+    transfer_id: TransferIdPath,
+    caller: WriteCaller,
+    response: Response,
+    body: Resolution | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TransferOut:
+    body = body or Resolution()
+    original = _visible_transfer(caller, transfer_id)
+    if not caller.scope.is_tenant_wide:
+        # The reversal debits the original credit account: the key must be allowed to pay.
+        debited = caller.ledger.get_account(caller.tenant_id, original.debit_account_id)
+        caller.scope.require_may_pay(original.credit_account_id, debited)
+    command = ReverseTransfer(
+        tenant_id=caller.tenant_id,
+        transfer_id=transfer_id,
+        note=body.note,
+        operator=body.operator,
+        idempotency_key=idempotency_key,
+    )
+    return present_result(caller, caller.ledger.execute(command), response)[0]

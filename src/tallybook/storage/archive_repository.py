@@ -1,0 +1,89 @@
+"""Moving old entries from `entries` to `entries_archive`, unchanged.
+
+The move is an INSERT of exact copies followed by a DELETE of the originals, in one
+transaction. The DELETE passes `entries`' trigger only for rows whose identical copy (every
+column) is already archived, so the move cannot lose or alter a row, and nothing else can
+delete history. On PostgreSQL the archive is partitioned by month of `created_at`; missing
+monthly partitions are created first, in their own short transaction (creating a partition
+locks the archive's parent table, which readers of the history also use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from sqlalchemy import Connection, delete, func, insert, select, text
+
+from tallybook.storage.posting_repository import chunked
+from tallybook.storage.tables import ARCHIVE_PARTITION_PREFIX, entries, entries_archive
+
+# Serialises the partition DDL of concurrent archive runs (PostgreSQL advisory lock key).
+PARTITION_LOCK_KEY = 7_401_853_114
+
+
+def oldest_live_entries(
+    connection: Connection, tenant_id: UUID, cutoff: datetime, limit: int
+) -> list[tuple[int, datetime]]:
+    """(id, created_at) of the tenant's oldest live entries stamped before `cutoff`."""
+    query = (
+        select(entries.c.id, entries.c.created_at)
+        .where(entries.c.tenant_id == tenant_id, entries.c.created_at < cutoff)
+        .order_by(entries.c.created_at, entries.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.created_at) for row in connection.execute(query)]
+
+
+def _month_start(moment: datetime) -> date:
+    return moment.astimezone(UTC).date().replace(day=1)
+
+
+def partition_name(month: date) -> str:
+    return f"{ARCHIVE_PARTITION_PREFIX}{month:%Y%m}"
+
+
+def ensure_partitions(connection: Connection, moments: Iterable[datetime]) -> list[str]:
+    """Create the missing monthly partitions (PostgreSQL) that rows stamped at `moments` go
+    to; returns the names created. SQLite has one archive table and needs none."""
+    if connection.dialect.name != "postgresql":
+        return []
+    connection.execute(select(func.pg_advisory_xact_lock(PARTITION_LOCK_KEY)))
+    created: list[str] = []
+    for month in sorted({_month_start(moment) for moment in moments}):
+        name = partition_name(month)
+        if connection.execute(select(func.to_regclass(name))).scalar() is not None:
+            continue
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        connection.execute(
+            text(
+                f"CREATE TABLE {name} PARTITION OF entries_archive "
+                f"FOR VALUES FROM ('{month:%Y-%m-%d} 00:00:00+00') "
+                f"TO ('{following:%Y-%m-%d} 00:00:00+00')"
+            )
+        )
+        created.append(name)
+    return created
+
+
+def move_to_archive(connection: Connection, entry_ids: Collection[int]) -> int:
+    """Copy the entries into the archive, then delete the originals; returns how many moved.
+
+    Raises RuntimeError (the caller's transaction then rolls back) unless exactly these ids
+    were copied and exactly these deleted.
+    """
+    columns = [column.name for column in entries.c]
+    moved = 0
+    for chunk in chunked(sorted(entry_ids)):
+        source = select(*(entries.c[name] for name in columns)).where(entries.c.id.in_(chunk))
+        copy = insert(entries_archive).from_select(columns, source).returning(entries_archive.c.id)
+        copied = set(connection.execute(copy).scalars())
+        removal = delete(entries).where(entries.c.id.in_(chunk)).returning(entries.c.id)
+        deleted = set(connection.execute(removal).scalars())
+        if not copied == deleted == set(chunk):
+            raise RuntimeError(
+                f"archive move of {len(chunk)} entries copied {len(copied)}, deleted {len(deleted)}"
+            )
+        moved += len(chunk)
+    return moved

@@ -1,0 +1,153 @@
+"""The balance history over HTTP: filters, sub-accounts, order and cursors."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Keys
+from tests.api.helpers import create_account, transfer
+from tests.support import ManualClock
+
+
+def amounts(client: TestClient, keys: Keys, **params: object) -> list[str]:
+    answer = client.get("/v1/entries", params=params, headers=keys.read)
+    assert answer.status_code == 200, answer.text
+    return [entry["amount"] for entry in answer.json()["data"]]
+
+
+def test_history_filters_by_type_order_country_tag_and_currency(
+    client: TestClient, keys: Keys
+) -> None:
+    alice = create_account(client, keys.write, "alice")
+    transfer(client, keys.write, "@world", alice, "100.00", channel="wechat")
+    transfer(client, keys.write, "@world", alice, "7.000", currency="USD")
+    transfer(
+        client,
+        keys.write,
+        alice,
+        "@revenue",
+        "12.00",
+        type="order_payment",
+        order_number="ORD-7",
+        country_code="CN",
+        tags=["books"],
+        note="two books",
+        operator="shop",
+    )
+    transfer(client, keys.write, alice, "@revenue", "3.00", type="order_payment", country_code="DE")
+
+    assert amounts(client, keys, account_id=alice, type="topup") == ["7.000", "100.00"]
+    assert amounts(client, keys, account_id=alice, order_number="ORD-7") == ["-12.00"]
+    assert amounts(client, keys, account_id=alice, country_code="DE") == ["-3.00"]
+    assert amounts(client, keys, account_id=alice, tag="books") == ["-12.00"]
+    assert amounts(client, keys, account_id=alice, currency="USD") == ["7.000"]
+    line = client.get(
+        "/v1/entries", params={"account_id": alice, "tag": "books"}, headers=keys.read
+    ).json()["data"][0]
+    assert (line["note"], line["operator"], line["type"]) == ("two books", "shop", "order_payment")
+    assert (line["balance_before"], line["balance_after"]) == ("100.00", "88.00")
+
+
+def test_history_filters_by_amount_range_in_a_currency(client: TestClient, keys: Keys) -> None:
+    alice = create_account(client, keys.write, "alice")
+    for amount in ("1.00", "5.00", "10.00", "50.00"):
+        transfer(client, keys.write, "@world", alice, amount)
+
+    in_range = amounts(
+        client, keys, account_id=alice, currency="CNY", amount_min="5", amount_max="10.00"
+    )
+    no_currency = client.get("/v1/entries", params={"amount_min": "5"}, headers=keys.read)
+    too_precise = client.get(
+        "/v1/entries", params={"amount_min": "5.001", "currency": "CNY"}, headers=keys.read
+    )
+
+    assert in_range == ["10.00", "5.00"]
+    assert no_currency.status_code == 422 and no_currency.json()["field"] == "currency"
+    assert too_precise.status_code == 422 and too_precise.json()["field"] == "amount_min"
+
+
+def test_history_filters_by_time_range(client: TestClient, keys: Keys, clock: ManualClock) -> None:
+    alice = create_account(client, keys.write, "alice")
+    transfer(client, keys.write, "@world", alice, "1.00")
+    clock.advance(3600)
+    middle = clock.now().isoformat()
+    transfer(client, keys.write, "@world", alice, "2.00")
+    clock.advance(3600)
+    transfer(client, keys.write, "@world", alice, "3.00")
+    end = clock.now().isoformat()
+
+    assert amounts(client, keys, account_id=alice, created_from=middle, created_to=end) == ["2.00"]
+
+
+def test_a_parent_history_includes_its_sub_accounts_on_request(
+    client: TestClient, keys: Keys
+) -> None:
+    parent = create_account(client, keys.write, "agency")
+    child = create_account(client, keys.write, "agency-team", parent_id=parent)
+    transfer(client, keys.write, "@world", parent, "20.00")
+    transfer(client, keys.write, parent, child, "8.00", type="allocation")
+
+    own = amounts(client, keys, account_id=parent)
+    with_children = amounts(client, keys, account_id=parent, include_sub_accounts=True)
+    account = client.get(f"/v1/accounts/{parent}", headers=keys.read).json()
+
+    assert own == ["-8.00", "20.00"]
+    assert with_children == ["8.00", "-8.00", "20.00"]
+    assert account["balances"][0]["posted"] == "12.00"
+    assert account["balances_including_sub_accounts"][0]["posted"] == "20.00"
+
+
+def test_history_pages_oldest_first_cover_every_entry_once(client: TestClient, keys: Keys) -> None:
+    alice = create_account(client, keys.write, "alice")
+    for cents in range(1, 12):
+        transfer(client, keys.write, "@world", alice, f"0.{cents:02d}")
+
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"account_id": alice, "limit": 4, "order": "oldest_first"}
+        page = client.get(
+            "/v1/entries",
+            params={**params, **({"cursor": cursor} if cursor else {})},
+            headers=keys.read,
+        ).json()
+        seen.extend(entry["sequence"] for entry in page["data"])
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+
+    assert seen == list(range(1, 12))
+
+
+def test_page_size_is_limited_to_1000(client: TestClient, keys: Keys) -> None:
+    answer = client.get("/v1/entries", params={"limit": 1001}, headers=keys.read)
+
+    assert answer.status_code == 422 and answer.json()["field"] == "limit"
+
+
+def test_a_time_bound_is_an_iso_8601_timestamp_with_an_offset(
+    client: TestClient, keys: Keys
+) -> None:
+    for bound in ("2026-01-15T09:30:00", "1768469400", "0001-01-01T00:00:00+14:00", "2026-13-01"):
+        for path in ("/v1/entries", "/v1/transfers"):
+            answer = client.get(path, params={"created_from": bound}, headers=keys.read)
+
+            assert answer.status_code == 422, (path, bound, answer.text)
+            assert answer.json()["field"] == "created_from"
+    offset = client.get(
+        "/v1/entries", params={"created_to": "2026-01-15T17:30:00+08:00"}, headers=keys.read
+    )
+    assert offset.status_code == 200
+
+
+def test_the_history_of_an_unknown_account_is_404(client: TestClient, keys: Keys) -> None:
+    nobody = "0190a000-0000-7000-8000-000000000000"
+
+    for path in ("/v1/entries", "/v1/transfers"):
+        answer = client.get(path, params={"account_id": nobody}, headers=keys.read)
+
+        assert answer.status_code == 404
+        assert (answer.json()["code"], answer.json()["field"]) == (
+            "account_not_found",
+            "account_id",
+        )

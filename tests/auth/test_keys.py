@@ -1,0 +1,89 @@
+"""API keys: shown once, stored as a hash, resolvable until revoked, scoped to a tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from tallybook.auth.keys import issue_key, resolve_key, revoke_key
+from tallybook.ledger import Ledger, errors
+from tallybook.model import Role
+from tallybook.storage.tables import api_keys
+from tests.support import open_book
+
+
+def test_a_new_key_resolves_to_its_tenant_and_role(ledger: Ledger) -> None:
+    book = open_book(ledger)
+
+    record, secret = issue_key(ledger, book.tenant.id, "backend", Role.WRITE)
+
+    assert secret.startswith("tb_") and len(secret) > 40
+    resolved = resolve_key(ledger, secret)
+    assert resolved == record
+    assert resolved.tenant_id == book.tenant.id and resolved.role is Role.WRITE
+    assert record.key_hint == secret[-4:]
+
+
+def test_only_a_hash_of_the_key_is_stored(ledger: Ledger) -> None:
+    book = open_book(ledger)
+    _record, secret = issue_key(ledger, book.tenant.id, "backend", Role.READ)
+
+    with ledger.database.read() as connection:
+        stored = connection.execute(select(api_keys)).one()
+
+    assert secret not in [str(value) for value in stored]
+    assert stored.key_hash != secret
+
+
+def test_unknown_and_malformed_keys_resolve_to_nothing(ledger: Ledger) -> None:
+    open_book(ledger)
+
+    assert resolve_key(ledger, "tb_" + "x" * 43) is None
+    assert resolve_key(ledger, "not-a-key") is None
+
+
+def test_a_revoked_key_stops_working(ledger: Ledger) -> None:
+    book = open_book(ledger)
+    record, secret = issue_key(ledger, book.tenant.id, "old", Role.ADMIN)
+
+    revoked = revoke_key(ledger, book.tenant.id, record.id)
+
+    assert revoked.revoked_at is not None
+    assert resolve_key(ledger, secret) is None
+
+
+def test_another_tenant_cannot_revoke_a_key(ledger: Ledger) -> None:
+    book = open_book(ledger)
+    other = ledger.create_tenant("Other")
+    record, secret = issue_key(ledger, book.tenant.id, "mine", Role.ADMIN)
+
+    with pytest.raises(errors.NotFound):
+        revoke_key(ledger, other.id, record.id)
+    assert resolve_key(ledger, secret) is not None
+
+
+def test_a_key_scoped_to_an_account_of_another_tenant_is_refused(ledger: Ledger) -> None:
+    book = open_book(ledger)
+    other = ledger.create_tenant("Other")
+
+    with pytest.raises(errors.AccountNotFound):
+        issue_key(ledger, other.id, "scoped", Role.READ, account_id=book.alice)
+    with pytest.raises(errors.TenantNotFound):
+        issue_key(ledger, uuid.uuid4(), "nobody", Role.READ)
+
+
+@pytest.mark.parametrize("name", ["", "x" * 201])
+def test_a_key_name_must_be_1_to_200_characters(ledger: Ledger, name: str) -> None:
+    book = open_book(ledger)
+
+    with pytest.raises(errors.ValidationError) as refused:
+        issue_key(ledger, book.tenant.id, name, Role.READ)
+    assert refused.value.field == "name"
+
+
+def test_roles_include_the_weaker_ones() -> None:
+    assert Role.ADMIN.allows(Role.WRITE) and Role.ADMIN.allows(Role.READ)
+    assert Role.WRITE.allows(Role.READ) and not Role.WRITE.allows(Role.ADMIN)
+    assert not Role.READ.allows(Role.WRITE)
