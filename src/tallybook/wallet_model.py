@@ -51,6 +51,7 @@ class TopUp:
     created_at: datetime
     expires_at: datetime
     updated_at: datetime
+    number: int  # 1, 2, 3... per tenant: the integer id the DRF seed API shows
 
     def status_at(self, now: datetime) -> TopUpStatus:
         """The status as a reader should see it: a pending top-up past its expiry is expired,
@@ -96,6 +97,7 @@ class Withdrawal:
     day: str  # the tenant's local date of the request, counted against the daily maximum
     created_at: datetime
     updated_at: datetime
+    number: int  # 1, 2, 3... per tenant: the integer id the DRF seed API shows
 
     @property
     def payout(self) -> int:
@@ -227,6 +229,29 @@ class WithdrawalQuery:
     created_from: datetime | None = None
     created_to: datetime | None = None
     within: frozenset[UUID] | None = None
+
+
+class WithdrawalSort(StrEnum):
+    """What a withdrawal list may be ordered by (the DRF seed's `order_by`)."""
+
+    NUMBER = "number"
+    ACCOUNT_NUMBER = "account_number"
+    AMOUNT = "amount"
+    FEE = "fee"
+    CURRENCY = "currency"
+    STATUS = "status"
+    ALIPAY = "alipay"  # the destination's Alipay account
+    FULL_NAME = "full_name"  # the destination's holder
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One key of a list's order; ties fall to the next key, and last to the number."""
+
+    field: WithdrawalSort
+    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,3 +212,25 @@ def test_concurrent_refunds_never_pass_the_charge(ledgers: list[Ledger]) -> None
     assert refunded.refunded == 9000
     assert first.balance(book.tenant.id, book.alice, "CNY").posted == 9000
     assert_clean(first)
+
+
+def test_concurrent_top_ups_and_withdrawals_take_distinct_numbers(ledgers: list[Ledger]) -> None:
+    first = ledgers[0]
+    book = open_book(first)
+    top_up(first, book, book.alice, "100.00")
+
+    def request(number: int) -> int:
+        engine = ledgers[number % ENGINES]
+        if number % 2:
+            return withdrawals.create(
+                engine, book.tenant.id, book.alice, Decimal(1), "CNY", destination={"alipay": "a"}
+            ).record.number
+        return topups.create(
+            engine, book.tenant.id, book.bob, Decimal(1), "CNY", "card"
+        ).record.number
+
+    numbers = run_together(20, request)
+
+    assert sorted(numbers[0::2]) == list(range(1, 11))  # the top-ups
+    assert sorted(numbers[1::2]) == list(range(1, 11))  # the withdrawals
+    assert_clean(first)

@@ -9,7 +9,9 @@ posting engine runs it like a money command, inside the batch's one transaction:
 1. Before any account or balance is locked, the engine locks every record the batch's steps
    name (`RecordStore.lock`: `SELECT ... FOR UPDATE`), sorted by (kind, tenant, name). Only
    the engine locks these rows, always first and always in that order, so two batches never
-   wait on each other in a cycle; the global order is records, accounts, balances.
+   wait on each other in a cycle; the global order is records, accounts, balances, and last
+   the tenant row, which a step that creates a numbered record (a top-up, a withdrawal: the
+   DRF seed's integer pks) locks while it takes the next number (`RecordNumbers`).
 2. Each step says, from its records as locked, which balances it may change (`footprint`) and
    which holds it may resolve (`holds`); the engine locks and loads them with the others.
 3. `Step.apply` runs on a `StepWork`: it reads the records as the batch has left them so far,
@@ -148,6 +150,35 @@ class StepResult(Generic[R]):
     replayed: bool = False
 
 
+class NumberedStore(Protocol):
+    """A store whose records carry a per-tenant number (1, 2, 3...)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def highest_number(self, connection: Connection, tenant_id: UUID) -> int:
+        """The tenant's highest stored number, locking the tenant's numbering until the
+        transaction ends."""
+        ...
+
+
+class RecordNumbers:
+    """Hands out record numbers within one batch: the first ask per store and tenant reads
+    the highest stored number, later asks count on from it (the batch's new records are not
+    stored until it ends)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._last: dict[tuple[str, UUID], int] = {}
+
+    def next(self, store: NumberedStore, tenant_id: UUID) -> int:
+        slot = (store.kind, tenant_id)
+        if slot not in self._last:
+            self._last[slot] = store.highest_number(self._connection, tenant_id)
+        self._last[slot] += 1
+        return self._last[slot]
+
+
 @dataclass
 class RecordBook:
     """The records of one batch: as locked, as the batch has changed them, and the claims."""
@@ -155,6 +186,7 @@ class RecordBook:
     stores: dict[str, RecordStore]
     records: dict[RecordKey, object]
     claims: dict[tuple[UUID, str], StepClaim]
+    numbers: RecordNumbers
     locked: dict[RecordKey, object] = field(default_factory=dict)
     changed: set[RecordKey] = field(default_factory=set)
     new_claims: list[StepClaim] = field(default_factory=list)
@@ -188,6 +220,11 @@ class StepWork:
         if key in self._records:
             return _typed(self._records[key], kind)
         return self._book.get(key, kind)
+
+    def next_number(self, store: NumberedStore, tenant_id: UUID) -> int:
+        """The tenant's next number in `store`. Ask for it last, once the step can no longer
+        be refused, so a refused step leaves no gap."""
+        return self._book.numbers.next(store, tenant_id)
 
     def put(self, key: RecordKey, record: object) -> None:
         """Keep `record` as the new state of `key` (written when the step succeeds)."""
@@ -289,7 +326,13 @@ def lock_records(
         names = [key.name for key in group]
         for name, record in stores[kind].lock(connection, tenant_id, names).items():
             records[RecordKey(kind, tenant_id, name)] = record
-    return RecordBook(stores=stores, records=records, claims=claims, locked=dict(records))
+    return RecordBook(
+        stores=stores,
+        records=records,
+        claims=claims,
+        numbers=RecordNumbers(connection),
+        locked=dict(records),
+    )
 
 
 def apply_step(context: posting.BatchContext, book: RecordBook, step: Step[R]) -> StepResult[R]:

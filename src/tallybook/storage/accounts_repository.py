@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tallybook.model import Account, AccountKind, AccountStatus, Balance, Currency, Tenant
+from tallybook.storage.numbers import highest_number
 from tallybook.storage.posting_repository import chunked
 from tallybook.storage.rows import account_from_row, balance_from_row, tenant_from_row
 from tallybook.storage.tables import accounts, balances, currencies, tenants
@@ -79,16 +80,8 @@ def list_currencies(connection: Connection, tenant_ids: Collection[UUID]) -> lis
 
 
 def next_account_number(connection: Connection, tenant_id: UUID) -> int:
-    """The number the tenant's next account gets. Locks the tenant row (FOR NO KEY UPDATE,
-    which foreign-key checks do not wait for), so concurrent account creations in a tenant
-    take numbers one after the other; SQLite's BEGIN IMMEDIATE serialises them anyway."""
-    connection.execute(
-        select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update(key_share=True)
-    )
-    highest = connection.execute(
-        select(func.max(accounts.c.number)).where(accounts.c.tenant_id == tenant_id)
-    ).scalar()
-    return int(highest or 0) + 1
+    """The number the tenant's next account gets (see `numbers.highest_number`)."""
+    return highest_number(connection, accounts, tenant_id) + 1
 
 
 def find_account_by_number(connection: Connection, tenant_id: UUID, number: int) -> Account | None:

@@ -273,6 +273,8 @@ topups = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    # 1, 2, 3... per tenant: the integer pk the DRF seed API shows (as accounts.number).
+    Column("number", BigInteger, nullable=False, server_default="0"),
     Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(10), nullable=False),
@@ -290,6 +292,7 @@ topups = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index(None, "tenant_id", "account_id"),
+    Index("uq_topups_tenant_id_number", "tenant_id", "number", unique=True),
     # Only pending top-ups are in it: finding the ones to expire stays cheap.
     Index(
         "ix_topups_pending_expires_at",
@@ -304,6 +307,8 @@ withdrawals = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    # 1, 2, 3... per tenant: the integer pk the DRF seed API shows (as accounts.number).
+    Column("number", BigInteger, nullable=False, server_default="0"),
     Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
     Column("currency", String(10), nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -322,6 +327,7 @@ withdrawals = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index(None, "tenant_id", "account_id"),
+    Index("uq_withdrawals_tenant_id_number", "tenant_id", "number", unique=True),
 )
 
 withdrawal_day_totals = Table(

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select
 
-from tallybook.ledger.queries import Page, Window
+from tallybook.ledger.queries import CountedPage, Page, Slice, Window
 from tallybook.storage.listing_repository import owned_conditions, page_of_rows, windowed
+from tallybook.storage.numbers import highest_number
 from tallybook.storage.record_rows import lock_rows, save_changes
 from tallybook.storage.tables import topups
 from tallybook.wallet_model import ConfirmedVia, TopUp, TopUpQuery, TopUpStatus
@@ -36,6 +37,7 @@ def _from_row(row: Row[Any]) -> TopUp:
         created_at=row.created_at,
         expires_at=row.expires_at,
         updated_at=row.updated_at,
+        number=row.number,
     )
 
 
@@ -73,6 +75,7 @@ def _to_row(topup: object) -> dict[str, Any]:
         "created_at": topup.created_at,
         "expires_at": topup.expires_at,
         "updated_at": topup.updated_at,
+        "number": topup.number,
     }
 
 
@@ -90,6 +93,9 @@ class TopUpStore:
     def save(self, connection: Connection, changes: Sequence[tuple[object | None, object]]) -> None:
         save_changes(connection, topups, changes, _to_row, _CHANGING)
 
+    def highest_number(self, connection: Connection, tenant_id: UUID) -> int:
+        return highest_number(connection, topups, tenant_id)
+
 
 TOPUPS = TopUpStore()
 
@@ -100,14 +106,38 @@ def get(connection: Connection, tenant_id: UUID, topup_id: UUID) -> TopUp | None
     return _from_row(row) if row else None
 
 
-def list_topups(
-    connection: Connection, query: TopUpQuery, window: Window[UUID], now: datetime
-) -> Page[TopUp, UUID]:
+def get_by_number(connection: Connection, tenant_id: UUID, number: int) -> TopUp | None:
+    query = select(topups).where(topups.c.tenant_id == tenant_id, topups.c.number == number)
+    row = connection.execute(query).first()
+    return _from_row(row) if row else None
+
+
+def _conditions(query: TopUpQuery, now: datetime) -> list[ColumnElement[bool]]:
     conditions = owned_conditions(topups, query)
     if query.status is not None:
         conditions.append(_seen_as(query.status, now))
     if query.channel is not None:
         conditions.append(topups.c.channel == query.channel)
+    return conditions
+
+
+def slice_topups(
+    connection: Connection, query: TopUpQuery, window: Slice, now: datetime
+) -> CountedPage[TopUp]:
+    """A slice of the top-ups in number order (newest first: highest first), counted."""
+    conditions = _conditions(query, now)
+    total = connection.execute(select(func.count()).where(*conditions)).scalar_one()
+    order = topups.c.number.desc() if window.newest_first else topups.c.number.asc()
+    statement = (
+        select(topups).where(*conditions).order_by(order).offset(window.offset).limit(window.limit)
+    )
+    return CountedPage(items=[_from_row(row) for row in connection.execute(statement)], total=total)
+
+
+def list_topups(
+    connection: Connection, query: TopUpQuery, window: Window[UUID], now: datetime
+) -> Page[TopUp, UUID]:
+    conditions = _conditions(query, now)
     statement = windowed(select(topups).where(and_(*conditions)), topups.c.id, window)
     rows = list(connection.execute(statement))
     return page_of_rows([_from_row(row) for row in rows], [row.id for row in rows], window)

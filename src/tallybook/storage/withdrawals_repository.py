@@ -7,16 +7,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
-from tallybook.ledger.queries import Page, Window
+from tallybook.ledger.queries import CountedPage, Page, Slice, Window
 from tallybook.storage.listing_repository import owned_conditions, page_of_rows, windowed
+from tallybook.storage.numbers import highest_number
 from tallybook.storage.record_rows import lock_rows, save_changes
-from tallybook.storage.tables import withdrawal_day_totals, withdrawals
+from tallybook.storage.tables import accounts, withdrawal_day_totals, withdrawals
 from tallybook.wallet_model import (
+    SortKey,
     Withdrawal,
     WithdrawalDayTotal,
     WithdrawalQuery,
+    WithdrawalSort,
     WithdrawalStatus,
 )
 
@@ -42,6 +45,7 @@ def _from_row(row: Row[Any]) -> Withdrawal:
         day=row.day,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        number=row.number,
     )
 
 
@@ -67,6 +71,7 @@ def _to_row(withdrawal: object) -> dict[str, Any]:
         "day": withdrawal.day,
         "created_at": withdrawal.created_at,
         "updated_at": withdrawal.updated_at,
+        "number": withdrawal.number,
     }
 
 
@@ -100,6 +105,9 @@ class WithdrawalStore:
 
     def save(self, connection: Connection, changes: Sequence[tuple[object | None, object]]) -> None:
         save_changes(connection, withdrawals, changes, _to_row, _CHANGING)
+
+    def highest_number(self, connection: Connection, tenant_id: UUID) -> int:
+        return highest_number(connection, withdrawals, tenant_id)
 
 
 def day_total_name(account_id: UUID, currency: str, day: str) -> str:
@@ -169,12 +177,64 @@ def get(connection: Connection, tenant_id: UUID, withdrawal_id: UUID) -> Withdra
     return _from_row(row) if row else None
 
 
-def list_withdrawals(
-    connection: Connection, query: WithdrawalQuery, window: Window[UUID]
-) -> Page[Withdrawal, UUID]:
+def get_by_number(connection: Connection, tenant_id: UUID, number: int) -> Withdrawal | None:
+    query = select(withdrawals).where(
+        withdrawals.c.tenant_id == tenant_id, withdrawals.c.number == number
+    )
+    row = connection.execute(query).first()
+    return _from_row(row) if row else None
+
+
+def _conditions(query: WithdrawalQuery) -> list[ColumnElement[bool]]:
     conditions = owned_conditions(withdrawals, query)
     if query.status is not None:
         conditions.append(withdrawals.c.status == query.status.value)
+    return conditions
+
+
+_ACCOUNT_NUMBER = (
+    select(accounts.c.number).where(accounts.c.id == withdrawals.c.account_id).scalar_subquery()
+)
+_SORT_COLUMNS: dict[WithdrawalSort, ColumnElement[Any]] = {
+    WithdrawalSort.NUMBER: withdrawals.c.number,
+    WithdrawalSort.ACCOUNT_NUMBER: _ACCOUNT_NUMBER,
+    WithdrawalSort.AMOUNT: withdrawals.c.amount,
+    WithdrawalSort.FEE: withdrawals.c.fee,
+    WithdrawalSort.CURRENCY: withdrawals.c.currency,
+    WithdrawalSort.STATUS: withdrawals.c.status,
+    WithdrawalSort.ALIPAY: withdrawals.c.destination["alipay"].as_string(),
+    WithdrawalSort.FULL_NAME: withdrawals.c.destination["full_name"].as_string(),
+    WithdrawalSort.CREATED_AT: withdrawals.c.created_at,
+    WithdrawalSort.UPDATED_AT: withdrawals.c.updated_at,
+}
+
+
+def slice_withdrawals(
+    connection: Connection, query: WithdrawalQuery, window: Slice, sort: Sequence[SortKey]
+) -> CountedPage[Withdrawal]:
+    """A slice of the withdrawals ordered by `sort`, then by number (newest first: highest
+    first), counted. Amounts compare as minor units, which orders them within a currency."""
+    conditions = _conditions(query)
+    total = connection.execute(select(func.count()).where(*conditions)).scalar_one()
+    order = [
+        _SORT_COLUMNS[key.field].desc() if key.descending else _SORT_COLUMNS[key.field].asc()
+        for key in sort
+    ]
+    order.append(withdrawals.c.number.desc() if window.newest_first else withdrawals.c.number.asc())
+    statement = (
+        select(withdrawals)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(window.offset)
+        .limit(window.limit)
+    )
+    return CountedPage(items=[_from_row(row) for row in connection.execute(statement)], total=total)
+
+
+def list_withdrawals(
+    connection: Connection, query: WithdrawalQuery, window: Window[UUID]
+) -> Page[Withdrawal, UUID]:
+    conditions = _conditions(query)
     statement = windowed(select(withdrawals).where(and_(*conditions)), withdrawals.c.id, window)
     rows = list(connection.execute(statement))
     return page_of_rows([_from_row(row) for row in rows], [row.id for row in rows], window)

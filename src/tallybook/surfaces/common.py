@@ -95,6 +95,11 @@ class TenantStyle:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
 
+    def iso(self, moment: datetime) -> str:
+        """`moment` in the tenant's time zone as ISO 8601 with its offset, as DRF's
+        DateTimeField writes it."""
+        return self.local(moment).isoformat()
+
     def time(self, moment: datetime) -> str:
         """`moment` in the tenant's time zone as yyyy-MM-dd HH:mm:ss."""
         return self.local(moment).strftime(SEED_TIME_FORMAT)

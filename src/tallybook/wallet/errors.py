@@ -32,14 +32,14 @@ class TopUpExpired(InvalidState):
 class TopUpNotFound(NotFound):
     code = "topup_not_found"
 
-    def __init__(self, topup_id: UUID) -> None:
+    def __init__(self, topup_id: UUID | int) -> None:
         super().__init__(f"top-up {topup_id} does not exist", field="topup_id")
 
 
 class WithdrawalNotFound(NotFound):
     code = "withdrawal_not_found"
 
-    def __init__(self, withdrawal_id: UUID) -> None:
+    def __init__(self, withdrawal_id: UUID | int) -> None:
         super().__init__(f"withdrawal {withdrawal_id} does not exist", field="withdrawal_id")
 
 

@@ -33,7 +33,7 @@ from tallybook.ledger.limits import (
     check_metadata,
     check_text,
 )
-from tallybook.ledger.queries import Page, Window
+from tallybook.ledger.queries import CountedPage, Page, Slice, Window
 from tallybook.ledger.steps import (
     BalanceRef,
     RecordBook,
@@ -160,6 +160,7 @@ class CreateTopUp(_TopUpStep):
             created_at=work.now,
             expires_at=work.now + timedelta(seconds=self.expiry_seconds),
             updated_at=work.now,
+            number=work.next_number(TOPUPS, self.tenant_id),
         )
         work.put(self.subject_key(topup), topup)
         return topup
@@ -369,6 +370,21 @@ def get(ledger: Ledger, tenant_id: UUID, topup_id: UUID) -> TopUp:
     return read_one(
         ledger, lambda c: topups_repository.get(c, tenant_id, topup_id), TopUpNotFound(topup_id)
     )
+
+
+def get_by_number(ledger: Ledger, tenant_id: UUID, number: int) -> TopUp:
+    """The tenant's top-up with this number (the DRF seed's pk). Raises TopUpNotFound."""
+    return read_one(
+        ledger,
+        lambda c: topups_repository.get_by_number(c, tenant_id, number),
+        TopUpNotFound(number),
+    )
+
+
+def slice_of(ledger: Ledger, query: TopUpQuery, window: Slice) -> CountedPage[TopUp]:
+    """A counted slice of the top-ups in number order (the seed APIs' page numbers)."""
+    now = ledger.clock.now()
+    return read(ledger, lambda c: topups_repository.slice_topups(c, query, window, now))
 
 
 def list_page(ledger: Ledger, query: TopUpQuery, window: Window[UUID]) -> Page[TopUp, UUID]:

@@ -41,7 +41,7 @@ from tallybook.ledger.limits import (
     check_metadata,
     check_text,
 )
-from tallybook.ledger.queries import Page, Window
+from tallybook.ledger.queries import CountedPage, Page, Slice, Window
 from tallybook.ledger.steps import (
     BalanceRef,
     RecordBook,
@@ -68,6 +68,7 @@ from tallybook.wallet.errors import (
 from tallybook.wallet.reads import read, read_one
 from tallybook.wallet.settings import get_settings, require_channel
 from tallybook.wallet_model import (
+    SortKey,
     Withdrawal,
     WithdrawalDayTotal,
     WithdrawalQuery,
@@ -313,6 +314,7 @@ class CreateWithdrawal(_WithdrawalStep):
             day=day,
             created_at=work.now,
             updated_at=work.now,
+            number=work.next_number(WITHDRAWALS, self.tenant_id),
         )
         work.put(self.subject_key(withdrawal), withdrawal)
         return withdrawal
@@ -559,6 +561,23 @@ def get(ledger: Ledger, tenant_id: UUID, withdrawal_id: UUID) -> Withdrawal:
         lambda c: withdrawals_repository.get(c, tenant_id, withdrawal_id),
         WithdrawalNotFound(withdrawal_id),
     )
+
+
+def get_by_number(ledger: Ledger, tenant_id: UUID, number: int) -> Withdrawal:
+    """The tenant's withdrawal with this number (the DRF seed's pk). Raises
+    WithdrawalNotFound."""
+    return read_one(
+        ledger,
+        lambda c: withdrawals_repository.get_by_number(c, tenant_id, number),
+        WithdrawalNotFound(number),
+    )
+
+
+def slice_of(
+    ledger: Ledger, query: WithdrawalQuery, window: Slice, sort: Sequence[SortKey] = ()
+) -> CountedPage[Withdrawal]:
+    """A counted slice of the withdrawals ordered by `sort`, then by number."""
+    return read(ledger, lambda c: withdrawals_repository.slice_withdrawals(c, query, window, sort))
 
 
 def list_page(

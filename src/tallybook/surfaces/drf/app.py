@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from tallybook.ledger import Ledger
 from tallybook.settings import Settings
 from tallybook.surfaces.common import surface_app
-from tallybook.surfaces.drf import errors, wallets
+from tallybook.surfaces.drf import balance_in, balance_out, errors, wallets
 
 PREFIX = "/api/balance"
 
@@ -17,4 +17,6 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(wallets.router)
+    app.include_router(balance_in.router)
+    app.include_router(balance_out.router)
     return app

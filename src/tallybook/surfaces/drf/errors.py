@@ -27,8 +27,15 @@ NON_FIELD_ERRORS = "non_field_errors"
 AUTHENTICATE_HEADERS = {"WWW-Authenticate": "Token"}
 
 # The core names the inputs it blames in its own words; these are the serializer fields
-# (SetBalance's `target` is the wallet's `balance`). Any other blame is non_field_errors.
-_FIELD_NAMES = {"target": "balance"}
+# (SetBalance's `target` is the wallet's `balance`, a flow's account is its `wallet`). Any
+# other blame is non_field_errors.
+_FIELD_NAMES = {
+    "target": "balance",
+    "account_id": "wallet",
+    "amount": "amount",
+    "currency": "currency",
+    "channel": "channel",
+}
 
 
 class DrfError(Exception):

@@ -13,7 +13,6 @@ client may send back the object it read.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from fastapi import APIRouter, Request
 from tallybook.api.caller import Caller
 from tallybook.ledger import SetBalance
 from tallybook.ledger.accounts import AccountChanges
+from tallybook.ledger.errors import AccountNotFound
 from tallybook.ledger.limits import MAX_REFERENCE_LENGTH
 from tallybook.ledger.queries import AccountQuery, CountedPage, Slice
 from tallybook.model import Account, AccountKind, References, Role, SystemAccount
@@ -30,6 +30,7 @@ from tallybook.settings import Settings
 from tallybook.surfaces.common import TenantStyle, short_text
 from tallybook.surfaces.drf.auth import authenticate
 from tallybook.surfaces.drf.errors import NOT_FOUND, PERMISSION_DENIED, DrfError, InvalidInput
+from tallybook.surfaces.drf.fields import Form, pk_number
 from tallybook.surfaces.drf.pagination import paginate
 from tallybook.surfaces.drf.parsers import request_data
 
@@ -37,7 +38,6 @@ router = APIRouter()
 
 PROFILE_FIELDS = {"alipay": 128, "full_name": 200}  # field -> longest value
 BALANCE = "balance"
-_DECIMAL_TEXT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$")
 BALANCE_SET_NOTE = "Balance set through the wallet API"
 
 
@@ -96,12 +96,21 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def wallet_numbered(caller: Caller, number: int) -> Account | None:
+    """The customer account with this number, if the key sees it."""
+    try:
+        account = caller.ledger.account_by_number(caller.tenant_id, number)
+    except AccountNotFound:
+        return None
+    if account.kind is AccountKind.SYSTEM or not caller.scope.sees(account.id):
+        return None
+    return account
+
+
 def _wallet(caller: Caller, pk: str) -> Account:
     """The wallet `pk` names, if the key sees it; DRF's 404 otherwise."""
-    if not pk.isascii() or not pk.isdigit() or len(pk) > 18:
-        raise DrfError(404, NOT_FOUND)
-    account = caller.ledger.account_by_number(caller.tenant_id, int(pk))
-    if account.kind is AccountKind.SYSTEM or not caller.scope.sees(account.id):
+    account = wallet_numbered(caller, pk_number(pk))
+    if account is None:
         raise DrfError(404, NOT_FOUND)
     return account
 
@@ -139,36 +148,15 @@ async def update_wallet(request: Request, pk: str) -> dict[str, Any]:
 
 
 def _validated(data: dict[str, Any], partial: bool) -> dict[str, Any]:
-    """The write serializer's fields (`alipay`, `balance`, `full_name`), checked as DRF's
-    CharField would; the amount's decimals and sign are the core's to judge."""
-    messages: dict[str, list[str]] = {}
-    valid: dict[str, Any] = {}
-    for name, longest in PROFILE_FIELDS.items():
-        if name not in data:
-            continue
-        value = data[name]
-        if value is None:
-            messages[name] = ["This field may not be null."]
-        elif not isinstance(value, str):
-            messages[name] = ["Not a valid string."]
-        elif len(value) > longest:
-            messages[name] = [f"Ensure this field has no more than {longest} characters."]
-        else:
-            valid[name] = value
-    if BALANCE not in data:
-        if not partial:
-            messages[BALANCE] = ["This field is required."]
-    elif data[BALANCE] is None:
-        messages[BALANCE] = ["This field may not be null."]
-    elif not isinstance(data[BALANCE], str):
-        messages[BALANCE] = ['Send the amount as a string, like "12.50": numbers lose cents.']
-    elif not _DECIMAL_TEXT.match(data[BALANCE].strip()):
-        messages[BALANCE] = ["A valid number is required."]
-    else:
-        valid[BALANCE] = Decimal(data[BALANCE].strip())
-    if messages:
-        raise InvalidInput(messages)
-    return valid
+    """The write serializer's fields (`alipay`, `balance`, `full_name`): a blank profile
+    field clears it; `balance` is required by PUT."""
+    form = Form(data, partial=partial)
+    valid: dict[str, Any] = {
+        name: form.text(name, longest, allow_blank=True) for name, longest in PROFILE_FIELDS.items()
+    }
+    valid[BALANCE] = form.amount(BALANCE, required=True)
+    form.check()
+    return {name: value for name, value in valid.items() if value is not None}
 
 
 async def _update(request: Request, pk: str, *, partial: bool) -> dict[str, Any]:
