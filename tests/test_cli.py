@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, Table, func, select, text, true
 from typer.testing import CliRunner
 
+from tallybook.api.app import create_app
 from tallybook.cli import app
+from tallybook.ledger import Ledger
 from tallybook.model import TransferStatus, TransferType
 from tallybook.storage import migrate as migrations
 from tallybook.storage.database import Database
@@ -36,6 +40,7 @@ from tallybook.storage.tables import (
 
 runner = CliRunner()
 KEY_LINE = "API key (admin, shown once): tb_"
+KEYS_PER_DEMO_RUN = 4  # the admin key and one per seed API
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,30 @@ def test_migrate_demo_verify_on_a_fresh_file(demo_file: DemoFile) -> None:
     verified = runner.invoke(app, ["verify", "--database-url", f"sqlite:///{demo_file.path}"])
     assert verified.exit_code == 0, verified.output
     assert "tallybook verify: clean" in verified.output
+
+
+def test_the_demo_prints_a_key_for_each_seed_client(demo_file: DemoFile) -> None:
+    keys = dict(re.findall(r"^ +(\d{3}) .* (tb_\S+) ", demo_file.demo_output, re.MULTILINE))
+    database = Database(f"sqlite:///{demo_file.path}")
+    with Ledger(database) as ledger, TestClient(create_app(ledger=ledger)) as client:
+        # Seed 001's client sends no container_id: the key's account is one division.
+        history = client.get(
+            "/services/v2/finance/balance-history", headers={"X-DC-DEVKEY": keys["001"]}
+        )
+        # Seed 002's curl, with its empty filters.
+        score_log = client.get(
+            "/user/scoreLogList?pageSize=10&page=1&country_code=&type=&order_no=&start=&end=&tag=",
+            headers={"x-token": keys["002"]},
+        )
+        wallets = client.get(
+            "/api/balance/wallet/", headers={"Authorization": f"Token {keys['000']}"}
+        )
+    database.dispose()
+
+    assert sorted(keys) == ["000", "001", "002"]
+    assert history.status_code == 200 and history.json()["adjustments"]
+    assert score_log.json()["code"] == 0 and score_log.json()["data"]["list"]
+    assert wallets.status_code == 200 and wallets.json()["count"] >= 1
 
 
 def test_the_demo_tells_months_of_realistic_history(demo_file: DemoFile) -> None:
@@ -166,7 +195,7 @@ def test_the_demos_money_moved_through_the_wallet_flows(demo_file: DemoFile) -> 
     assert payouts == fees == paid_out
 
 
-def test_a_second_demo_run_only_issues_a_new_key(demo_file: DemoFile, tmp_path: Path) -> None:
+def test_a_second_demo_run_only_issues_new_keys(demo_file: DemoFile, tmp_path: Path) -> None:
     url = demo_file.copy_to(tmp_path)
 
     again = runner.invoke(app, ["demo", "--database-url", url])
@@ -182,7 +211,7 @@ def test_a_second_demo_run_only_issues_a_new_key(demo_file: DemoFile, tmp_path: 
         keys = connection.execute(select(func.count()).select_from(api_keys)).scalar_one()
     database.dispose()
     assert demo_tenants == 1
-    assert keys == 2
+    assert keys == 2 * KEYS_PER_DEMO_RUN
 
 
 def test_verify_exits_non_zero_and_names_the_bad_entry(demo_file: DemoFile, tmp_path: Path) -> None:

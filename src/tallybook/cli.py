@@ -25,6 +25,7 @@ from tallybook.render.formats import OutputFormat
 from tallybook.settings import Settings
 from tallybook.storage import migrate as migrations
 from tallybook.storage.database import Database
+from tallybook.surfaces.seed_keys import SeedKeys
 
 app = typer.Typer(help="Tallybook: a wallet and balance ledger service.", no_args_is_help=True)
 
@@ -80,6 +81,22 @@ def demo(database_url: DatabaseUrlOption = None) -> None:
             f"{history.transfers} transfers, {history.entries} entries"
         )
     typer.echo(f"API key (admin, shown once): {summary.api_key}")
+    _echo_seed_keys(summary.seed_keys)
+
+
+def _echo_seed_keys(keys: SeedKeys) -> None:
+    """One key per seed API, each scoped to an account its example client works with."""
+    typer.echo("Seed API keys (shown once; each seed's example client works with it as written):")
+    for label, header, key in (
+        ("000 DRF wallet API", "Authorization: Token", keys.drf),
+        ("001 CertCentral", "X-DC-DEVKEY:", keys.certcentral),
+        ("002 DirectMail", "x-token:", keys.directmail),
+    ):
+        if key is None:
+            typer.echo(f"  {label}: no account fits it in this tenant")
+        else:
+            account = f"account {key.account_number} {key.account_name!r}"
+            typer.echo(f"  {label:<19} {header} {key.secret}  ({account})")
 
 
 @app.command("create-tenant")

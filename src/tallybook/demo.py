@@ -42,6 +42,7 @@ from tallybook.ledger.ids import new_id
 from tallybook.ledger.steps import Step
 from tallybook.model import References, Role, SystemAccount, Tenant, TransferStatus, TransferType
 from tallybook.settings import Settings
+from tallybook.surfaces.seed_keys import SeedKeys, issue_seed_keys
 from tallybook.wallet import settings as wallet_settings
 from tallybook.wallet.orders import ChargeOrder, RefundOrder
 from tallybook.wallet.sub_accounts import Allocation
@@ -90,11 +91,13 @@ class DemoHistory:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """The demo tenant, what this run built (None: it was already there) and a fresh key."""
+    """The demo tenant, what this run built (None: it was already there), a fresh admin key
+    and a fresh key for each seed API's example client."""
 
     tenant: Tenant
     history: DemoHistory | None
     api_key: str
+    seed_keys: SeedKeys
 
 
 class DemoClock:
@@ -127,7 +130,8 @@ def build_demo(settings: Settings) -> DemoSummary:
             tenant = builder.tenant
         clock.advance_to(datetime.now(UTC))
         _record, api_key = issue_key(ledger, tenant.id, "demo", Role.ADMIN)
-    return DemoSummary(tenant=tenant, history=history, api_key=api_key)
+        seed_keys = issue_seed_keys(ledger, tenant.id, settings.drf_wallet_currency)
+    return DemoSummary(tenant=tenant, history=history, api_key=api_key, seed_keys=seed_keys)
 
 
 # -- the cast ---------------------------------------------------------------------------------
