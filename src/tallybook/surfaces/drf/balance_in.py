@@ -20,13 +20,16 @@ from tallybook.ledger.queries import CountedPage, Slice
 from tallybook.model import Role
 from tallybook.surfaces.common import TenantStyle
 from tallybook.surfaces.drf.auth import authenticate
-from tallybook.surfaces.drf.errors import NOT_FOUND, DrfError
-from tallybook.surfaces.drf.fields import Form, pk_number
-from tallybook.surfaces.drf.owners import currency_of, target_wallet, wallet_numbers
+from tallybook.surfaces.drf.fields import Form
+from tallybook.surfaces.drf.owners import (
+    currency_of,
+    target_wallet,
+    visible_numbered,
+    wallet_numbers,
+)
 from tallybook.surfaces.drf.pagination import paginate
 from tallybook.surfaces.drf.parsers import request_data
 from tallybook.wallet import topups
-from tallybook.wallet.errors import TopUpNotFound
 from tallybook.wallet_model import TopUp, TopUpQuery
 
 router = APIRouter()
@@ -53,13 +56,7 @@ def _rendered(caller: Caller, style: TenantStyle, records: list[TopUp]) -> list[
 
 
 def _visible(caller: Caller, pk: str) -> TopUp:
-    try:
-        topup = topups.get_by_number(caller.ledger, caller.tenant_id, pk_number(pk))
-    except TopUpNotFound:
-        raise DrfError(404, NOT_FOUND) from None
-    if not caller.scope.sees(topup.account_id):
-        raise DrfError(404, NOT_FOUND)
-    return topup
+    return visible_numbered(caller, pk, topups.get_by_number)
 
 
 @router.get("/in/")

@@ -26,19 +26,20 @@ from tallybook.ledger.queries import CountedPage, Slice
 from tallybook.model import Role
 from tallybook.surfaces.common import TenantStyle, short_text
 from tallybook.surfaces.drf.auth import authenticate
-from tallybook.surfaces.drf.errors import NON_FIELD_ERRORS, NOT_FOUND, DrfError, InvalidInput
-from tallybook.surfaces.drf.fields import Form, pk_number
+from tallybook.surfaces.drf.errors import NON_FIELD_ERRORS, InvalidInput
+from tallybook.surfaces.drf.fields import Form
 from tallybook.surfaces.drf.owners import (
     currency_of,
     local_bound,
     target_wallet,
+    visible_numbered,
     wallet_numbers,
 )
 from tallybook.surfaces.drf.pagination import paginate
 from tallybook.surfaces.drf.parsers import request_data
 from tallybook.surfaces.drf.wallets import PROFILE_FIELDS
 from tallybook.wallet import withdrawals
-from tallybook.wallet.errors import InvalidState, WithdrawalNotFound
+from tallybook.wallet.errors import InvalidState
 from tallybook.wallet.withdrawals import WithdrawalAction
 from tallybook.wallet_model import (
     SortKey,
@@ -92,13 +93,7 @@ def _one(caller: Caller, withdrawal: Withdrawal) -> dict[str, Any]:
 
 
 def _visible(caller: Caller, pk: str) -> Withdrawal:
-    try:
-        withdrawal = withdrawals.get_by_number(caller.ledger, caller.tenant_id, pk_number(pk))
-    except WithdrawalNotFound:
-        raise DrfError(404, NOT_FOUND) from None
-    if not caller.scope.sees(withdrawal.account_id):
-        raise DrfError(404, NOT_FOUND)
-    return withdrawal
+    return visible_numbered(caller, pk, withdrawals.get_by_number)
 
 
 def sort_keys(raw: str | None) -> list[SortKey]:

@@ -8,23 +8,47 @@ has no wallet of its own and must name one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from fastapi import Request
 
 from tallybook.api.caller import Caller
+from tallybook.ledger import Ledger
+from tallybook.ledger.errors import NotFound
 from tallybook.model import Account
 from tallybook.surfaces.common import TenantStyle, short_text
-from tallybook.surfaces.drf.errors import InvalidInput
-from tallybook.surfaces.drf.fields import REQUIRED, Form
+from tallybook.surfaces.drf.errors import NOT_FOUND, DrfError, InvalidInput
+from tallybook.surfaces.drf.fields import REQUIRED, Form, pk_number
 from tallybook.surfaces.drf.wallets import WalletView, wallet_numbered
 
 WALLET = "wallet"
 CURRENCY = "currency"
 _LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
 _INVALID_TIME = "Enter a valid date/time."
+
+
+class Owned(Protocol):
+    """A flow's record: it belongs to one account."""
+
+    @property
+    def account_id(self) -> UUID: ...
+
+
+R = TypeVar("R", bound=Owned)
+
+
+def visible_numbered(caller: Caller, pk: str, find: Callable[[Ledger, UUID, int], R]) -> R:
+    """The record `{pk}` numbers, if its account is one the key sees; DRF's 404 otherwise."""
+    try:
+        record = find(caller.ledger, caller.tenant_id, pk_number(pk))
+    except NotFound:
+        raise DrfError(404, NOT_FOUND) from None
+    if not caller.scope.sees(record.account_id):
+        raise DrfError(404, NOT_FOUND)
+    return record
 
 
 def target_wallet(caller: Caller, form: Form) -> Account | None:
