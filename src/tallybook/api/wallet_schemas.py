@@ -211,7 +211,8 @@ class WithdrawalCreate(Strict):
     )
     note: Note | None = Field(
         None,
-        description="a remark, up to 2,000 characters; the holds and transfers carry it",
+        description="a remark, up to 2,000 characters; the holds carry it, and so do the "
+        "transfers when it is paid",
         examples=["weekly payout"],
     )
 
