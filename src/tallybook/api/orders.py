@@ -23,11 +23,13 @@ from tallybook.api.pagination import (
     page_of,
     window,
 )
+from tallybook.api.parameters import OrderIdPath, TagFilter
 from tallybook.api.schemas import decimal_of
 from tallybook.api.wallet_presenters import WalletPresenter
 from tallybook.api.wallet_schemas import OrderCreate, OrderOut, RefundCreate
 from tallybook.api.wallet_support import OwnedFilters, answer_step, visible
 from tallybook.ledger import errors
+from tallybook.ledger.limits import MAX_COUNTRY_CODE_LENGTH, MAX_REFERENCE_LENGTH
 from tallybook.ledger.steps import StepResult
 from tallybook.wallet import orders
 from tallybook.wallet.errors import OrderNotFound
@@ -75,7 +77,7 @@ def charge_order(
 
 
 @router.get("/{order_id}", summary="Get an order and its refunds", responses=problem_responses(404))
-def get_order(order_id: UUID, caller: ReadCaller) -> OrderOut:
+def get_order(order_id: OrderIdPath, caller: ReadCaller) -> OrderOut:
     order = _visible(caller, order_id)
     return WalletPresenter.for_tenant(caller.ledger, caller.tenant_id).order(order)
 
@@ -84,10 +86,27 @@ def get_order(order_id: UUID, caller: ReadCaller) -> OrderOut:
 def list_orders(
     caller: ReadCaller,
     filters: Annotated[OwnedFilters, Depends()],
-    status: OrderStatus | None = None,
-    order_number: Annotated[str | None, Query(max_length=128)] = None,
-    country_code: Annotated[str | None, Query(max_length=8)] = None,
-    tag: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[
+        OrderStatus | None,
+        Query(description="only orders in this status", examples=["paid"]),
+    ] = None,
+    order_number: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_REFERENCE_LENGTH,
+            description="only the order with this number",
+            examples=["ORD-1001"],
+        ),
+    ] = None,
+    country_code: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_COUNTRY_CODE_LENGTH,
+            description="only orders for this country",
+            examples=["CN"],
+        ),
+    ] = None,
+    tag: TagFilter = None,
     limit: LimitParameter = 100,
     cursor: CursorParameter = None,
     order: OrderParameter = Order.NEWEST_FIRST,
@@ -111,7 +130,7 @@ def list_orders(
     responses=WRITE_ERRORS,
 )
 def refund_order(
-    order_id: UUID,
+    order_id: OrderIdPath,
     caller: WriteCaller,
     response: Response,
     body: RefundCreate | None = None,

@@ -14,13 +14,22 @@ from tallybook.api.schemas import (
     AMOUNT_PATTERN,
     CURRENCY_PATTERN,
     KEY_ID,
+    PARENT_ID,
     TRANSFER_ID,
     Timestamp,
 )
-from tallybook.ledger.limits import MAX_COUNTRY_CODE_LENGTH, MAX_REFERENCE_LENGTH, MAX_TAG_LENGTH
+from tallybook.api.wallet_schemas import ORDER_ID, TENANT_ID, TOPUP_ID, WITHDRAWAL_ID
+from tallybook.ledger.limits import (
+    MAX_CHANNEL_LENGTH,
+    MAX_COUNTRY_CODE_LENGTH,
+    MAX_REFERENCE_LENGTH,
+    MAX_TAG_LENGTH,
+)
 from tallybook.model import TransferType
+from tallybook.wallet.settings import CHANNEL_NAME
 
 AccountIdPath = Annotated[UUID, Path(description="the account's id", examples=[ACCOUNT_ID])]
+ParentIdPath = Annotated[UUID, Path(description="the parent account's id", examples=[PARENT_ID])]
 TransferIdPath = Annotated[UUID, Path(description="the transfer's id", examples=[TRANSFER_ID])]
 KeyIdPath = Annotated[UUID, Path(description="the key's id (not the key)", examples=[KEY_ID])]
 CurrencyCodePath = Annotated[
@@ -29,6 +38,21 @@ CurrencyCodePath = Annotated[
         pattern=CURRENCY_PATTERN,
         description="ISO 4217 code or one of the tenant's own",
         examples=["USD"],
+    ),
+]
+TopUpIdPath = Annotated[UUID, Path(description="the top-up's id", examples=[TOPUP_ID])]
+WithdrawalIdPath = Annotated[
+    UUID, Path(description="the withdrawal's id", examples=[WITHDRAWAL_ID])
+]
+OrderIdPath = Annotated[UUID, Path(description="the order's id", examples=[ORDER_ID])]
+TenantIdPath = Annotated[UUID, Path(description="the tenant's id", examples=[TENANT_ID])]
+ChannelPath = Annotated[
+    str,
+    Path(
+        pattern=CHANNEL_NAME.pattern,
+        description="a payment channel's name: 2 to 64 lower-case letters, digits or `_`, "
+        "starting with a letter",
+        examples=["alipay"],
     ),
 ]
 
@@ -57,6 +81,18 @@ CountryCodeFilter = Annotated[
 TagFilter = Annotated[
     str | None,
     Query(max_length=MAX_TAG_LENGTH, description="only rows with this tag", examples=["vip"]),
+]
+OwnerFilter = Annotated[
+    UUID | None,
+    Query(description="only this account's (not its sub-accounts')", examples=[ACCOUNT_ID]),
+]
+ChannelFilter = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CHANNEL_LENGTH,
+        description="only this payment channel's",
+        examples=["alipay"],
+    ),
 ]
 CreatedFrom = Annotated[
     Timestamp | None,

@@ -25,6 +25,7 @@ from tallybook.api.pagination import (
     page_of,
     window,
 )
+from tallybook.api.parameters import ParentIdPath
 from tallybook.api.schemas import AccountOut, TransferOut, decimal_of
 from tallybook.api.transfers import present_result
 from tallybook.api.wallet_schemas import AllocationCreate
@@ -43,7 +44,7 @@ WRITE_ERRORS = problem_responses(403, 404, 409)
     responses=problem_responses(404),
 )
 def list_sub_accounts(
-    account_id: UUID,
+    account_id: ParentIdPath,
     caller: ReadCaller,
     limit: LimitParameter = 100,
     cursor: CursorParameter = None,
@@ -91,7 +92,7 @@ def _allocate(
     responses=WRITE_ERRORS,
 )
 def allocate(
-    account_id: UUID,
+    account_id: ParentIdPath,
     body: AllocationCreate,
     caller: WriteCaller,
     response: Response,
@@ -107,7 +108,7 @@ def allocate(
     responses=WRITE_ERRORS,
 )
 def reclaim(
-    account_id: UUID,
+    account_id: ParentIdPath,
     body: AllocationCreate,
     caller: WriteCaller,
     response: Response,

@@ -23,6 +23,7 @@ from tallybook.api.pagination import (
     page_of,
     window,
 )
+from tallybook.api.parameters import ChannelFilter, TopUpIdPath
 from tallybook.api.schemas import decimal_of
 from tallybook.api.wallet_presenters import WalletPresenter
 from tallybook.api.wallet_schemas import TopUpConfirm, TopUpCreate, TopUpFail, TopUpOut
@@ -70,7 +71,7 @@ def create_topup(
 
 
 @router.get("/{topup_id}", summary="Get a top-up", responses=problem_responses(404))
-def get_topup(topup_id: UUID, caller: ReadCaller) -> TopUpOut:
+def get_topup(topup_id: TopUpIdPath, caller: ReadCaller) -> TopUpOut:
     topup = _visible(caller, topup_id)
     presenter = WalletPresenter.for_tenant(caller.ledger, caller.tenant_id)
     return presenter.topup(topup, caller.ledger.clock.now())
@@ -80,8 +81,15 @@ def get_topup(topup_id: UUID, caller: ReadCaller) -> TopUpOut:
 def list_topups(
     caller: ReadCaller,
     filters: Annotated[OwnedFilters, Depends()],
-    status: TopUpStatus | None = None,
-    channel: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[
+        TopUpStatus | None,
+        Query(
+            description="only top-ups in this status, as a reader sees it: a pending top-up "
+            "past its expiry counts as `expired`",
+            examples=["pending"],
+        ),
+    ] = None,
+    channel: ChannelFilter = None,
     limit: LimitParameter = 100,
     cursor: CursorParameter = None,
     order: OrderParameter = Order.NEWEST_FIRST,
@@ -99,7 +107,7 @@ def list_topups(
     responses=WRITE_ERRORS,
 )
 def confirm_topup(
-    topup_id: UUID,
+    topup_id: TopUpIdPath,
     body: TopUpConfirm,
     caller: AdminCaller,
     response: Response,
@@ -120,7 +128,7 @@ def confirm_topup(
 
 @router.post("/{topup_id}/fail", summary="Mark a top-up failed (admin)", responses=WRITE_ERRORS)
 def fail_topup(
-    topup_id: UUID,
+    topup_id: TopUpIdPath,
     caller: AdminCaller,
     response: Response,
     body: TopUpFail | None = None,

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from tallybook.api.caller import AdminCaller, Caller, ReadCaller
 from tallybook.api.openapi import problem_responses
+from tallybook.api.parameters import ChannelPath
 from tallybook.api.schemas import decimal_of
 from tallybook.api.wallet_presenters import WalletPresenter
 from tallybook.api.wallet_schemas import (
@@ -93,7 +94,7 @@ def list_channels(caller: ReadCaller) -> list[ChannelOut]:
     responses=problem_responses(403),
 )
 def configure_channel(
-    channel: str, caller: AdminCaller, body: ChannelConfigure | None = None
+    channel: ChannelPath, caller: AdminCaller, body: ChannelConfigure | None = None
 ) -> ChannelConfigured:
     _require_tenant_wide(caller)
     body = body or ChannelConfigure()

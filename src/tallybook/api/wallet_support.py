@@ -7,14 +7,14 @@ No `from __future__ import annotations` here: FastAPI reads the annotations of `
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from fastapi import Query, Response
+from fastapi import Response
 
 from tallybook.api.caller import Caller
 from tallybook.api.idempotency import mark_replay
-from tallybook.api.parameters import CreatedFrom, CreatedTo
+from tallybook.api.parameters import CreatedFrom, CreatedTo, CurrencyFilter, OwnerFilter
 from tallybook.api.wallet_presenters import WalletPresenter
 from tallybook.ledger.errors import LedgerError
 from tallybook.ledger.steps import StepResult
@@ -54,8 +54,8 @@ def visible(caller: Caller, record: OwnedRecord, missing: LedgerError) -> OwnedR
 class OwnedFilters:
     """The filters of every flow's list (a FastAPI dependency: query parameters)."""
 
-    account_id: UUID | None = None
-    currency: Annotated[str | None, Query(max_length=10)] = None
+    account_id: OwnerFilter = None
+    currency: CurrencyFilter = None
     created_from: CreatedFrom = None
     created_to: CreatedTo = None
 

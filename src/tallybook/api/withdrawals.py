@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from tallybook.api.caller import AdminCaller, Caller, ReadCaller, WriteCaller
 from tallybook.api.idempotency import IdempotencyKey
@@ -25,6 +25,7 @@ from tallybook.api.pagination import (
     page_of,
     window,
 )
+from tallybook.api.parameters import WithdrawalIdPath
 from tallybook.api.schemas import decimal_of
 from tallybook.api.wallet_presenters import WalletPresenter
 from tallybook.api.wallet_schemas import (
@@ -82,7 +83,7 @@ def create_withdrawal(
 
 
 @router.get("/{withdrawal_id}", summary="Get a withdrawal", responses=problem_responses(404))
-def get_withdrawal(withdrawal_id: UUID, caller: ReadCaller) -> WithdrawalOut:
+def get_withdrawal(withdrawal_id: WithdrawalIdPath, caller: ReadCaller) -> WithdrawalOut:
     withdrawal = _visible(caller, withdrawal_id)
     return WalletPresenter.for_tenant(caller.ledger, caller.tenant_id).withdrawal(withdrawal)
 
@@ -91,7 +92,10 @@ def get_withdrawal(withdrawal_id: UUID, caller: ReadCaller) -> WithdrawalOut:
 def list_withdrawals(
     caller: ReadCaller,
     filters: Annotated[OwnedFilters, Depends()],
-    status: WithdrawalStatus | None = None,
+    status: Annotated[
+        WithdrawalStatus | None,
+        Query(description="only withdrawals in this status", examples=["pending"]),
+    ] = None,
     limit: LimitParameter = 100,
     cursor: CursorParameter = None,
     order: OrderParameter = Order.NEWEST_FIRST,
@@ -108,7 +112,7 @@ def list_withdrawals(
     responses=WRITE_ERRORS,
 )
 def edit_withdrawal(
-    withdrawal_id: UUID,
+    withdrawal_id: WithdrawalIdPath,
     body: WithdrawalEdit,
     caller: WriteCaller,
     response: Response,
@@ -166,7 +170,7 @@ def _move(
     responses=WRITE_ERRORS,
 )
 def pay_withdrawal(
-    withdrawal_id: UUID,
+    withdrawal_id: WithdrawalIdPath,
     body: WithdrawalPayment,
     caller: AdminCaller,
     response: Response,
@@ -190,8 +194,15 @@ def pay_withdrawal(
     responses=WRITE_ERRORS,
 )
 def decide_withdrawal(
-    withdrawal_id: UUID,
-    decision: Decision,
+    withdrawal_id: WithdrawalIdPath,
+    decision: Annotated[
+        Decision,
+        Path(
+            description="`cancel` (the owner, a write key), `approve`, `reject` or `fail` "
+            "(an admin key)",
+            examples=["approve"],
+        ),
+    ],
     caller: WriteCaller,
     response: Response,
     body: WithdrawalDecision | None = None,
