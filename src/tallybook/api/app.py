@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from tallybook.api import (
     accounts,
@@ -30,6 +30,7 @@ from tallybook.api import (
 )
 from tallybook.api.body_limit import BodyLimit
 from tallybook.api.expiry import expire_forever
+from tallybook.api.query_strictness import refuse_unknown_query_parameters
 from tallybook.ledger import Ledger
 from tallybook.settings import Settings
 from tallybook.surfaces import mount_surfaces
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         summary="A wallet and balance ledger service: double-entry, exact, idempotent.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.ledger = the_ledger
     problems.install(app)
