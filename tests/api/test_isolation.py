@@ -4,7 +4,8 @@ Another tenant's object, or one outside the key's scope, does not exist for the 
 request naming one answers 404, exactly what the same request naming an id that never existed
 answers (same status, same body), and nothing changes. No list ever shows such rows. A
 missing, unknown or revoked key gets one identical 401 everywhere; a role too weak gets 403
-and changes nothing.
+and changes nothing, and so does a key scoped to an account asking for what belongs to the
+whole tenant (wallet settings, channels, currencies, refunds out of @revenue).
 
 The signed channel callback takes no key: it is probed as the caller tenant's channel,
 signed with that tenant's own secret, naming another tenant's top-up.
