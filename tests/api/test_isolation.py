@@ -4,7 +4,11 @@ Another tenant's object, or one outside the key's scope, does not exist for the 
 request naming one answers 404, exactly what the same request naming an id that never existed
 answers (same status, same body), and nothing changes. No list ever shows such rows. A
 missing, unknown or revoked key gets one identical 401 everywhere; a role too weak gets 403
-and changes nothing.
+and changes nothing, and so does a key scoped to an account asking for what belongs to the
+whole tenant (wallet settings, channels, currencies, refunds out of @revenue).
+
+The signed channel callback takes no key: it is probed as the caller tenant's channel,
+signed with that tenant's own secret, naming another tenant's top-up.
 
 The operations come from the document, so an operation added later without a line here
 fails `test_every_v1_operation_is_covered` by name.
@@ -12,9 +16,11 @@ fails `test_every_v1_operation_is_covered` by name.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,10 +28,23 @@ from httpx import Response
 
 from tallybook.ledger import Ledger
 from tallybook.model import Role
+from tallybook.wallet.callbacks import sign
 from tests.api.conftest import Keys, bearer, tenant_with_keys
 from tests.api.helpers import create_account, transfer
+from tests.support import ManualClock
 
 NEVER_EXISTED = "0190a000-0000-7000-8000-000000000000"
+A_ALIPAY_SECRET = "whsec_platform_a_0123456789"
+B_ALIPAY_SECRET = "whsec_platform_b_9876543210"
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How a tenant's payment channel signs its callbacks: the tenant's secret for it, at the
+    test clock's time (which stands still)."""
+
+    secret: str
+    timestamp: int
 
 
 @dataclass(frozen=True)
@@ -39,8 +58,22 @@ class Probe:
     json: Any = None
     # A non-atomic batch answers 201 with the refusal as its transfer's result.
     refused_alone: bool = False
+    # A request that needs a stronger role than its operation's (deciding a withdrawal).
+    role: Role | None = None
+    # A channel's callback: signed, and sent without the caller's key.
+    signed: Signing | None = None
 
     def send(self, client: TestClient, headers: dict[str, str]) -> Response:
+        if self.signed is not None:
+            raw = json.dumps(self.json).encode()
+            timestamp = str(self.signed.timestamp)
+            headers = {
+                "Content-Type": "application/json",
+                "X-Tallybook-Timestamp": timestamp,
+                "X-Tallybook-Signature": "sha256=" + sign(self.signed.secret, timestamp, raw),
+            }
+            signed: Response = client.request(self.method, self.url, content=raw, headers=headers)
+            return signed
         answer: Response = client.request(
             self.method, self.url, params=self.params, json=self.json, headers=headers
         )
@@ -60,6 +93,34 @@ def _transfer_body(debit: str, credit: str) -> dict[str, Any]:
         "currency": "CNY",
         "type": "allocation",
     }
+
+
+def _between_parent_and_child(kind: str) -> AimProbes:
+    """An allocation or a reclaim naming the target as the parent, then as the sub-account."""
+
+    def aim(target: str, home: str) -> list[Probe]:
+        def body(sub_account: str) -> dict[str, Any]:
+            return {"sub_account_id": sub_account, "amount": "1.00", "currency": "CNY"}
+
+        return [
+            Probe("POST", f"/v1/accounts/{target}/{kind}", "account_id", json=body(home)),
+            Probe("POST", f"/v1/accounts/{home}/{kind}", "sub_account_id", json=body(target)),
+        ]
+
+    return aim
+
+
+def _account_filter(path: str) -> AimProbes:
+    """A list filtered on the target account."""
+    return lambda target, _home: [Probe("GET", path, "account_id", params={"account_id": target})]
+
+
+WITHDRAWAL_DECISIONS: dict[str, dict[str, str]] = {
+    "cancel": {},
+    "approve": {},
+    "reject": {"reason": "probe"},
+    "fail": {"reason": "probe"},
+}
 
 
 AIMED: dict[str, tuple[str, AimProbes]] = {
@@ -213,14 +274,181 @@ AIMED: dict[str, tuple[str, AimProbes]] = {
         "key",
         lambda target, _home: [Probe("DELETE", f"/v1/api-keys/{target}", "key_id")],
     ),
+    "GET /v1/accounts/{account_id}/sub-accounts": (
+        "account",
+        lambda target, _home: [Probe("GET", f"/v1/accounts/{target}/sub-accounts", "account_id")],
+    ),
+    "POST /v1/accounts/{account_id}/allocations": (
+        "account",
+        _between_parent_and_child("allocations"),
+    ),
+    "POST /v1/accounts/{account_id}/reclaims": ("account", _between_parent_and_child("reclaims")),
+    "GET /v1/topups": ("account", _account_filter("/v1/topups")),
+    "POST /v1/topups": (
+        "account",
+        lambda target, _home: [
+            Probe(
+                "POST",
+                "/v1/topups",
+                "account_id",
+                json={
+                    "account_id": target,
+                    "amount": "1.00",
+                    "currency": "CNY",
+                    "channel": "alipay",
+                },
+            )
+        ],
+    ),
+    "GET /v1/withdrawals": ("account", _account_filter("/v1/withdrawals")),
+    "POST /v1/withdrawals": (
+        "account",
+        lambda target, _home: [
+            Probe(
+                "POST",
+                "/v1/withdrawals",
+                "account_id",
+                json={
+                    "account_id": target,
+                    "amount": "1.00",
+                    "currency": "CNY",
+                    "destination": {"alipay": "probe@example.com"},
+                },
+            )
+        ],
+    ),
+    "GET /v1/orders": ("account", _account_filter("/v1/orders")),
+    "POST /v1/orders": (
+        "account",
+        lambda target, _home: [
+            Probe(
+                "POST",
+                "/v1/orders",
+                "account_id",
+                json={
+                    "account_id": target,
+                    "order_number": "ORD-PROBE",
+                    "title": "probe",
+                    "amount": "1.00",
+                    "currency": "CNY",
+                },
+            )
+        ],
+    ),
+    "GET /v1/topups/{topup_id}": (
+        "topup",
+        lambda target, _home: [Probe("GET", f"/v1/topups/{target}", "topup_id")],
+    ),
+    "POST /v1/topups/{topup_id}/confirm": (
+        "topup",
+        lambda target, _home: [
+            Probe(
+                "POST",
+                f"/v1/topups/{target}/confirm",
+                "topup_id",
+                json={"external_reference": "PROBE-1"},
+            )
+        ],
+    ),
+    "POST /v1/topups/{topup_id}/fail": (
+        "topup",
+        lambda target, _home: [
+            Probe("POST", f"/v1/topups/{target}/fail", "topup_id", json={"reason": "probe"})
+        ],
+    ),
+    "GET /v1/withdrawals/{withdrawal_id}": (
+        "withdrawal",
+        lambda target, _home: [Probe("GET", f"/v1/withdrawals/{target}", "withdrawal_id")],
+    ),
+    "PATCH /v1/withdrawals/{withdrawal_id}": (
+        "withdrawal",
+        lambda target, _home: [
+            Probe(
+                "PATCH",
+                f"/v1/withdrawals/{target}",
+                "withdrawal_id",
+                json={"amount": "2.00", "destination": {"alipay": "thief@example.com"}},
+            )
+        ],
+    ),
+    "POST /v1/withdrawals/{withdrawal_id}/pay": (
+        "withdrawal",
+        lambda target, _home: [
+            Probe(
+                "POST",
+                f"/v1/withdrawals/{target}/pay",
+                "withdrawal_id",
+                json={"payout_reference": "PAY-PROBE"},
+            )
+        ],
+    ),
+    # The owner (a write key) cancels; the other decisions are an admin's.
+    "POST /v1/withdrawals/{withdrawal_id}/{decision}": (
+        "withdrawal",
+        lambda target, _home: [
+            Probe(
+                "POST",
+                f"/v1/withdrawals/{target}/{decision}",
+                "withdrawal_id",
+                json=body,
+                role=None if decision == "cancel" else Role.ADMIN,
+            )
+            for decision, body in WITHDRAWAL_DECISIONS.items()
+        ],
+    ),
+    "GET /v1/orders/{order_id}": (
+        "order",
+        lambda target, _home: [Probe("GET", f"/v1/orders/{target}", "order_id")],
+    ),
+    "POST /v1/orders/{order_id}/refunds": (
+        "order",
+        lambda target, _home: [
+            Probe("POST", f"/v1/orders/{target}/refunds", "order_id", json={"amount": "1.00"})
+        ],
+    ),
 }
-AIMED_KINDS = ("account", "transfer", "key")
+AIMED_KINDS = ("account", "transfer", "key", "topup", "withdrawal", "order")
 # Operations that name no object: they act on the caller's own tenant only. The snapshots
 # prove they change nothing elsewhere, the list tests that they show nothing from elsewhere.
 TENANT_OWN: dict[str, Probe] = {
     "GET /v1/currencies": Probe("GET", "/v1/currencies", ""),
     "PUT /v1/currencies/{code}": Probe("PUT", "/v1/currencies/GBP", "", json={"decimals": 3}),
     "GET /v1/api-keys": Probe("GET", "/v1/api-keys", ""),
+    "GET /v1/wallet/settings": Probe("GET", "/v1/wallet/settings", ""),
+    "PATCH /v1/wallet/settings": Probe(
+        "PATCH",
+        "/v1/wallet/settings",
+        "",
+        json={"topup_expiry_seconds": 600, "withdrawal_fee_percent": "2.50"},
+    ),
+    "GET /v1/wallet/channels": Probe("GET", "/v1/wallet/channels", ""),
+    # Not alipay: the signed probes sign with the caller's alipay secret.
+    "PUT /v1/wallet/channels/{channel}": Probe("PUT", "/v1/wallet/channels/probe_pay", "", json={}),
+}
+# Operations a payment channel calls, signed with the tenant's secret for the channel instead
+# of a key (so no key's role or scope applies): the kind of id they name, and the requests
+# naming it as the channel of the tenant whose id and signing are given.
+SignedProbes = Callable[[str, UUID, Signing], list[Probe]]
+SIGNED: dict[str, tuple[str, SignedProbes]] = {
+    "POST /v1/callbacks/{tenant_id}/{channel}": (
+        "topup",
+        lambda target, tenant_id, signing: [
+            Probe(
+                "POST",
+                f"/v1/callbacks/{tenant_id}/alipay",
+                "topup_id",
+                json={"topup_id": target, "status": "succeeded", "external_reference": "CB-1"},
+                signed=signing,
+            ),
+            Probe(
+                "POST",
+                f"/v1/callbacks/{tenant_id}/alipay",
+                "topup_id",
+                json={"topup_id": target, "status": "failed", "reason": "probe"},
+                signed=signing,
+            ),
+        ],
+    ),
 }
 # The role each operation needs (docs/api.md, "Keys and roles").
 ROLE_NEEDED = {
@@ -244,6 +472,42 @@ ROLE_NEEDED = {
     "GET /v1/api-keys": Role.ADMIN,
     "POST /v1/api-keys": Role.ADMIN,
     "DELETE /v1/api-keys/{key_id}": Role.ADMIN,
+    # docs/wallet-flows.md
+    "GET /v1/accounts/{account_id}/sub-accounts": Role.READ,
+    "GET /v1/topups": Role.READ,
+    "GET /v1/topups/{topup_id}": Role.READ,
+    "GET /v1/withdrawals": Role.READ,
+    "GET /v1/withdrawals/{withdrawal_id}": Role.READ,
+    "GET /v1/orders": Role.READ,
+    "GET /v1/orders/{order_id}": Role.READ,
+    "GET /v1/wallet/settings": Role.READ,
+    "GET /v1/wallet/channels": Role.READ,
+    "POST /v1/accounts/{account_id}/allocations": Role.WRITE,
+    "POST /v1/accounts/{account_id}/reclaims": Role.WRITE,
+    "POST /v1/topups": Role.WRITE,
+    "POST /v1/withdrawals": Role.WRITE,
+    "PATCH /v1/withdrawals/{withdrawal_id}": Role.WRITE,
+    "POST /v1/withdrawals/{withdrawal_id}/{decision}": Role.WRITE,  # cancel; see its probes
+    "POST /v1/orders": Role.WRITE,
+    "POST /v1/orders/{order_id}/refunds": Role.WRITE,
+    "POST /v1/topups/{topup_id}/confirm": Role.ADMIN,
+    "POST /v1/topups/{topup_id}/fail": Role.ADMIN,
+    "POST /v1/withdrawals/{withdrawal_id}/pay": Role.ADMIN,
+    "PATCH /v1/wallet/settings": Role.ADMIN,
+    "PUT /v1/wallet/channels/{channel}": Role.ADMIN,
+}
+# What a key scoped to an account may not do even with the role: these belong to the whole
+# tenant (a refund pays out of @revenue). Aimed at an object the key sees: `inside` names
+# its order.
+TENANT_WIDE_NEEDED: dict[str, Callable[[dict[str, str]], Probe]] = {
+    "PUT /v1/currencies/{code}": lambda _inside: TENANT_OWN["PUT /v1/currencies/{code}"],
+    "PATCH /v1/wallet/settings": lambda _inside: TENANT_OWN["PATCH /v1/wallet/settings"],
+    "PUT /v1/wallet/channels/{channel}": (
+        lambda _inside: TENANT_OWN["PUT /v1/wallet/channels/{channel}"]
+    ),
+    "POST /v1/orders/{order_id}/refunds": (
+        lambda inside: AIMED["POST /v1/orders/{order_id}/refunds"][1](inside["order"], "")[0]
+    ),
 }
 
 
@@ -259,9 +523,14 @@ def v1_operations(client: TestClient) -> set[str]:
 
 def any_request_to(operation: str) -> Probe:
     """A well-formed request to the operation, naming ids that never existed."""
+    return requests_to(operation)[0]
+
+
+def requests_to(operation: str) -> list[Probe]:
+    """The operation's well-formed requests, naming ids that never existed."""
     if operation in TENANT_OWN:
-        return TENANT_OWN[operation]
-    return AIMED[operation][1](NEVER_EXISTED, NEVER_EXISTED)[0]
+        return [TENANT_OWN[operation]]
+    return AIMED[operation][1](NEVER_EXISTED, NEVER_EXISTED)
 
 
 # -- the world the tests probe -----------------------------------------------------------
@@ -269,12 +538,16 @@ def any_request_to(operation: str) -> Probe:
 
 @dataclass
 class Ids:
-    """Object ids by kind: `account`, `transfer`, `key`."""
+    """Object ids by kind: `account`, `transfer`, `key`, `topup`, `withdrawal`, `order`."""
 
     by_kind: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, kind: str, *ids: str) -> None:
         self.by_kind.setdefault(kind, []).extend(ids)
+
+    def extend(self, other: Ids) -> None:
+        for kind, ids in other.by_kind.items():
+            self.add(kind, *ids)
 
     def __getitem__(self, kind: str) -> list[str]:
         return self.by_kind.get(kind, [])
@@ -286,23 +559,30 @@ class Ids:
 @dataclass
 class World:
     """Tenant A (the caller) and tenant B (the target), each with accounts, posted transfers,
-    open holds, a reversal and keys. In A, an admin key scoped to `child` (and its
-    sub-account `grandchild`), and the objects outside that scope: `parent`, `sibling`, the
-    system accounts, the transfers touching none of the scope, and the other keys."""
+    open holds, a reversal, keys, pending and settled top-ups, pending and approved
+    withdrawals, paid orders, and a callback secret for alipay (each its own). In A, an admin
+    key scoped to `child` (and its sub-account `grandchild`), and the objects outside that
+    scope: `parent`, `sibling`, the system accounts, the transfers touching none of the scope,
+    the other keys, and the top-ups, withdrawals and orders of `parent` and `sibling`."""
 
     a: Keys
     b: Keys
     a_parent: str
     a_child: str
     a_scoped_admin: dict[str, str]
+    a_signing: Signing  # A's alipay channel signing its callbacks
     b_ids: Ids
     a_outside_scope: Ids
     a_inside_scope_accounts: set[str]
+    a_inside_scope: dict[str, str]  # the child's `topup`, `withdrawal` and `order`
     a_payable_system_accounts: set[str]  # revenue and fees: a scoped key may pay them
 
 
-def _objects(client: TestClient, keys: Keys, prefix: str) -> tuple[Ids, dict[str, str]]:
-    """A tree parent → child → grandchild, a sibling, and transfers of every kind."""
+def _objects(
+    client: TestClient, keys: Keys, prefix: str
+) -> tuple[Ids, dict[str, str], dict[str, Ids]]:
+    """A tree parent → child → grandchild, a sibling, transfers of every kind, and the
+    wallet flows' records of parent, child and sibling (by account name)."""
     ids = Ids()
     parent = create_account(client, keys.write, f"{prefix}-parent", tags=["shared-tag"])
     child = create_account(client, keys.write, f"{prefix}-child", parent_id=parent)
@@ -338,15 +618,70 @@ def _objects(client: TestClient, keys: Keys, prefix: str) -> tuple[Ids, dict[str
         "parent_hold": parent_hold["id"],
         "top_up": top_up["id"],
     }
-    return ids, named
+    wallet = _wallet_objects(client, keys, {"parent": parent, "child": child, "sibling": sibling})
+    for records in wallet.values():
+        ids.extend(records)
+    return ids, named, wallet
+
+
+def _made(answer: Response) -> str:
+    assert answer.status_code in (200, 201), answer.text
+    made: str = answer.json()["id"]
+    return made
+
+
+def _wallet_objects(client: TestClient, keys: Keys, accounts: dict[str, str]) -> dict[str, Ids]:
+    """On each of `accounts`, by name: a top-up and a withdrawal left pending (ready to
+    confirm or approve) and a paid order (ready to refund); on `parent` also a settled top-up
+    and an approved withdrawal (ready to pay)."""
+    made: dict[str, Ids] = {}
+    for name, account in accounts.items():
+        ids = made[name] = Ids()
+        topup = {"account_id": account, "amount": "8.00", "currency": "CNY", "channel": "alipay"}
+        withdrawal = {
+            "account_id": account,
+            "amount": "4.00",
+            "currency": "CNY",
+            "destination": {"alipay": f"{name}@example.com"},
+        }
+        order = {
+            "account_id": account,
+            "order_number": f"ORD-{name}",
+            "title": "Earbuds",
+            "amount": "3.00",
+            "currency": "CNY",
+            "country_code": "CN",
+            "tags": ["shared-tag"],
+        }
+        ids.add("topup", _made(client.post("/v1/topups", json=topup, headers=keys.write)))
+        ids.add(
+            "withdrawal", _made(client.post("/v1/withdrawals", json=withdrawal, headers=keys.write))
+        )
+        ids.add("order", _made(client.post("/v1/orders", json=order, headers=keys.write)))
+        if name == "parent":
+            settled = _made(client.post("/v1/topups", json=topup, headers=keys.write))
+            confirm = {"external_reference": "ALIPAY-1"}
+            client.post(f"/v1/topups/{settled}/confirm", json=confirm, headers=keys.admin)
+            approved = _made(client.post("/v1/withdrawals", json=withdrawal, headers=keys.write))
+            client.post(f"/v1/withdrawals/{approved}/approve", headers=keys.admin)
+            ids.add("topup", settled)
+            ids.add("withdrawal", approved)
+    return made
 
 
 @pytest.fixture
-def world(client: TestClient, ledger: Ledger) -> World:
+def world(client: TestClient, ledger: Ledger, clock: ManualClock) -> World:
     a = tenant_with_keys(ledger, "Platform A")
     b = tenant_with_keys(ledger, "Platform B")
     client.put("/v1/currencies/GBP", json={}, headers=b.admin)
-    b_ids, b_named = _objects(client, b, "b")
+    for keys, secret in ((a, A_ALIPAY_SECRET), (b, B_ALIPAY_SECRET)):
+        answer = client.put(
+            "/v1/wallet/channels/alipay", json={"callback_secret": secret}, headers=keys.admin
+        )
+        assert answer.status_code == 200, answer.text
+    client.put("/v1/wallet/channels/b_private", json={}, headers=b.admin)
+    client.patch("/v1/wallet/settings", json={"withdrawal_fee_percent": "1.00"}, headers=b.admin)
+    b_ids, b_named, _ = _objects(client, b, "b")
     client.post(
         "/v1/api-keys",
         json={"name": "b scoped", "role": "admin", "account_id": b_named["child"]},
@@ -354,7 +689,7 @@ def world(client: TestClient, ledger: Ledger) -> World:
     )
     b_ids.add("key", *(key["id"] for key in client.get("/v1/api-keys", headers=b.admin).json()))
 
-    _, a_named = _objects(client, a, "a")
+    _, a_named, a_wallet = _objects(client, a, "a")
     scoped = client.post(
         "/v1/api-keys",
         json={"name": "child admin", "role": "admin", "account_id": a_named["child"]},
@@ -369,6 +704,8 @@ def world(client: TestClient, ledger: Ledger) -> World:
     outside.add("account", a_named["parent"], a_named["sibling"])
     for name in ("top_up", "to_sibling", "paid", "reversal", "sibling_hold", "parent_hold"):
         outside.add("transfer", a_named[name])
+    outside.extend(a_wallet["parent"])
+    outside.extend(a_wallet["sibling"])
     a_keys = client.get("/v1/api-keys", headers=a.admin).json()
     outside.add("key", *(key["id"] for key in a_keys if key["id"] != scoped["id"]))
     system = client.get("/v1/accounts", params={"kind": "system"}, headers=a.read).json()
@@ -383,9 +720,11 @@ def world(client: TestClient, ledger: Ledger) -> World:
         a_parent=a_named["parent"],
         a_child=a_named["child"],
         a_scoped_admin=bearer(scoped["key"]),
+        a_signing=Signing(A_ALIPAY_SECRET, int(clock.now().timestamp())),
         b_ids=b_ids,
         a_outside_scope=outside,
         a_inside_scope_accounts={a_named["child"], a_named["grandchild"]},
+        a_inside_scope={kind: ids[0] for kind, ids in a_wallet["child"].by_kind.items()},
         a_payable_system_accounts=payable,
     )
 
@@ -403,13 +742,19 @@ def every_row(client: TestClient, headers: dict[str, str], path: str) -> list[di
 
 def snapshot(client: TestClient, keys: Keys) -> dict[str, Any]:
     """Everything a tenant's admin sees: balances, transfers and their statuses, every
-    entry, keys (with their revocation), currencies."""
+    entry, keys (with their revocation), currencies, the wallet flows' records with their
+    states, the wallet settings and channels."""
     return {
         "accounts": every_row(client, keys.admin, "/v1/accounts"),
         "transfers": every_row(client, keys.admin, "/v1/transfers"),
         "entries": every_row(client, keys.admin, "/v1/entries"),
         "api_keys": client.get("/v1/api-keys", headers=keys.admin).json(),
         "currencies": client.get("/v1/currencies", headers=keys.admin).json(),
+        "topups": every_row(client, keys.admin, "/v1/topups"),
+        "withdrawals": every_row(client, keys.admin, "/v1/withdrawals"),
+        "orders": every_row(client, keys.admin, "/v1/orders"),
+        "wallet_settings": client.get("/v1/wallet/settings", headers=keys.admin).json(),
+        "channels": client.get("/v1/wallet/channels", headers=keys.admin).json(),
     }
 
 
@@ -417,6 +762,15 @@ def probes_at(targets: Ids, home: str) -> Iterator[tuple[str, str, Probe]]:
     for operation, (kind, aim) in AIMED.items():
         for target in targets[kind]:
             for probe in aim(target, home):
+                yield operation, target, probe
+
+
+def signed_probes_at(
+    targets: Ids, tenant_id: UUID, signing: Signing
+) -> Iterator[tuple[str, str, Probe]]:
+    for operation, (kind, aim) in SIGNED.items():
+        for target in targets[kind]:
+            for probe in aim(target, tenant_id, signing):
                 yield operation, target, probe
 
 
@@ -433,12 +787,11 @@ def assert_as_if_it_never_existed(
 ) -> None:
     """404 naming the target's field, and byte for byte what an id that never existed gets."""
     answer = probe.send(client, headers)
-    never = Probe(
-        probe.method,
-        probe.url.replace(target, NEVER_EXISTED),
-        probe.target_field,
-        replaced(probe.params, target, NEVER_EXISTED),
-        replaced(probe.json, target, NEVER_EXISTED),
+    never = replace(
+        probe,
+        url=probe.url.replace(target, NEVER_EXISTED),
+        params=replaced(probe.params, target, NEVER_EXISTED),
+        json=replaced(probe.json, target, NEVER_EXISTED),
     ).send(client, headers)
 
     label = f"{operation} naming {target} as {probe.target_field}"
@@ -458,9 +811,11 @@ def assert_as_if_it_never_existed(
 def test_every_v1_operation_is_covered(client: TestClient) -> None:
     operations = v1_operations(client)
 
-    assert operations - (AIMED.keys() | TENANT_OWN.keys()) == set(), "not probed for isolation"
-    assert operations - ROLE_NEEDED.keys() == set(), "no role stated"
-    assert (AIMED.keys() | TENANT_OWN.keys() | ROLE_NEEDED.keys()) - operations == set()
+    probed = AIMED.keys() | TENANT_OWN.keys() | SIGNED.keys()
+    assert operations - probed == set(), "not probed for isolation"
+    assert operations - (ROLE_NEEDED.keys() | SIGNED.keys()) == set(), "no role stated"
+    assert (probed | ROLE_NEEDED.keys() | TENANT_WIDE_NEEDED.keys()) - operations == set()
+    assert ROLE_NEEDED.keys() & SIGNED.keys() == set(), "a signed operation takes no key"
 
 
 def test_another_tenants_objects_do_not_exist_for_a_key(client: TestClient, world: World) -> None:
@@ -468,6 +823,11 @@ def test_another_tenants_objects_do_not_exist_for_a_key(client: TestClient, worl
 
     for operation, target, probe in probes_at(world.b_ids, home=world.a_parent):
         assert_as_if_it_never_existed(client, world.a.admin, operation, target, probe)
+    # A's own channel, signed with A's own secret, reporting B's top-ups paid or failed.
+    for operation, target, probe in signed_probes_at(
+        world.b_ids, world.a.tenant.id, world.a_signing
+    ):
+        assert_as_if_it_never_existed(client, {}, operation, target, probe)
     for probe in TENANT_OWN.values():
         assert probe.send(client, world.a.admin).status_code == 200
 
@@ -493,6 +853,15 @@ def test_no_list_shows_another_tenants_rows(client: TestClient, world: World) ->
         "/v1/accounts": [{}, {"external_id": "b-parent"}, {"q": "b-"}, {"tag": "shared-tag"}],
         "/v1/transfers": [{}, {"order_number": "ORD-1"}, {"type": "allocation"}],
         "/v1/entries": [{}, {"order_number": "ORD-1"}, {"tag": "shared-tag"}, {"currency": "CNY"}],
+        "/v1/topups": [{}, {"status": "pending"}, {"channel": "alipay"}, {"currency": "CNY"}],
+        "/v1/withdrawals": [{}, {"status": "pending"}, {"status": "approved"}],
+        "/v1/orders": [
+            {},
+            {"order_number": "ORD-sibling"},
+            {"tag": "shared-tag"},
+            {"country_code": "CN"},
+            {"status": "paid"},
+        ],
     }
 
     for path, variants in filters.items():
@@ -505,9 +874,15 @@ def test_no_list_shows_another_tenants_rows(client: TestClient, world: World) ->
                 assert not set(strings_in(page["data"])) & foreign, (path, params, order)
     keys = client.get("/v1/api-keys", headers=world.a.admin).json()
     currencies = client.get("/v1/currencies", headers=world.a.admin).json()
+    sub_accounts = every_row(client, world.a.admin, f"/v1/accounts/{world.a_parent}/sub-accounts")
+    channels = client.get("/v1/wallet/channels", headers=world.a.admin).json()
+    settings = client.get("/v1/wallet/settings", headers=world.a.admin).json()
 
     assert not set(strings_in(keys)) & foreign
     assert "GBP" not in {currency["code"] for currency in currencies}
+    assert sub_accounts and not set(strings_in(sub_accounts)) & foreign
+    assert "b_private" not in {channel["name"] for channel in channels}
+    assert settings["withdrawal_fee_percent"] != "1.00"  # B's fee
 
 
 def test_objects_outside_a_keys_scope_do_not_exist_for_it(client: TestClient, world: World) -> None:
@@ -531,12 +906,19 @@ def test_no_list_shows_rows_outside_a_keys_scope(client: TestClient, world: Worl
     transfers = every_row(client, key, "/v1/transfers")
     entries = every_row(client, key, "/v1/entries")
     keys = client.get("/v1/api-keys", headers=key).json()
+    sub_accounts = every_row(client, key, f"/v1/accounts/{world.a_child}/sub-accounts")
+    records = {
+        kind: every_row(client, key, f"/v1/{kind}s") for kind in ("topup", "withdrawal", "order")
+    }
 
     assert {account["id"] for account in accounts} == inside
     assert transfers
     assert all({t["debit_account_id"], t["credit_account_id"]} & inside for t in transfers)
     assert entries and {entry["account_id"] for entry in entries} <= inside
     assert keys and {k["account_id"] for k in keys} <= inside
+    assert {account["id"] for account in sub_accounts} == inside - {world.a_child}
+    for kind, rows in records.items():
+        assert {row["id"] for row in rows} == {world.a_inside_scope[kind]}, kind
 
 
 def test_a_missing_unknown_or_revoked_key_gets_one_identical_401(
@@ -575,15 +957,54 @@ def test_a_missing_unknown_or_revoked_key_gets_one_identical_401(
 def test_a_role_too_weak_gets_403_and_changes_nothing(client: TestClient, world: World) -> None:
     before = snapshot(client, world.a)
 
-    for operation, needed in ROLE_NEEDED.items():
+    for operation, probe, needed in requests_with_their_roles():
         for role in Role:
             if not role.allows(needed):
-                answer = any_request_to(operation).send(client, getattr(world.a, role.value))
+                answer = probe.send(client, getattr(world.a, role.value))
 
-                assert answer.status_code == 403, (operation, role, answer.text)
+                assert answer.status_code == 403, (operation, probe.url, role, answer.text)
                 assert answer.json()["code"] == "forbidden", operation
 
     assert snapshot(client, world.a) == before
+    for operation, probe, needed in requests_with_their_roles():
+        answer = probe.send(client, getattr(world.a, needed.value))
+        assert answer.status_code != 403, (operation, probe.url, answer.text)
+
+
+def requests_with_their_roles() -> Iterator[tuple[str, Probe, Role]]:
     for operation, needed in ROLE_NEEDED.items():
-        answer = any_request_to(operation).send(client, getattr(world.a, needed.value))
-        assert answer.status_code != 403, (operation, answer.text)
+        for probe in requests_to(operation):
+            yield operation, probe, probe.role or needed
+
+
+def test_a_scoped_key_gets_403_for_what_belongs_to_the_whole_tenant(
+    client: TestClient, world: World
+) -> None:
+    before = snapshot(client, world.a)
+
+    for operation, aim in TENANT_WIDE_NEEDED.items():
+        answer = aim(world.a_inside_scope).send(client, world.a_scoped_admin)
+
+        assert answer.status_code == 403, (operation, answer.text)
+        assert answer.json()["code"] == "forbidden", operation
+
+    assert snapshot(client, world.a) == before
+
+
+def test_a_callback_signed_with_another_tenants_secret_is_refused(
+    client: TestClient, world: World
+) -> None:
+    """A's secret on B's channel: refused as unsigned, whatever the top-up, crediting
+    nothing."""
+    before = snapshot(client, world.b)
+    forged = Signing("whsec_not_anyones_secret_000", world.a_signing.timestamp)
+
+    for _, target, probe in signed_probes_at(world.b_ids, world.b.tenant.id, world.a_signing):
+        answer = probe.send(client, {})
+        garbage = replace(probe, signed=forged).send(client, {})
+
+        assert answer.status_code == 401, (target, answer.text)
+        assert answer.json()["code"] == "invalid_signature"
+        assert answer.text == garbage.text
+
+    assert snapshot(client, world.b) == before

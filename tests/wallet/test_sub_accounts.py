@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tallybook.ledger import Ledger, errors
+from tallybook.ledger.ids import new_id
 from tallybook.model import TransferType
 from tallybook.wallet import sub_accounts
 from tallybook.wallet.sub_accounts import Allocation
@@ -40,14 +41,18 @@ def test_allocate_and_reclaim_show_in_both_histories(ledger: Ledger, book: Book)
         assert {given.id, taken.id} <= transfers
 
 
-def test_only_a_direct_child_is_funded(ledger: Ledger, book: Book) -> None:
+def test_only_a_direct_child_of_the_tenant_is_funded(ledger: Ledger, book: Book) -> None:
     child = ledger.create_account(book.tenant.id, "alice-1", "Child", parent_id=book.alice)
     grandchild = ledger.create_account(book.tenant.id, "alice-1-1", "Grand", parent_id=child.id)
+
+    elsewhere = open_book(ledger).alice  # another tenant's account
 
     for parent, other in (
         (book.alice, book.bob),
         (book.alice, grandchild.id),
         (child.id, book.alice),
+        (book.alice, elsewhere),
+        (book.alice, new_id()),
     ):
         with pytest.raises(errors.AccountNotFound) as refused:
             sub_accounts.allocate(

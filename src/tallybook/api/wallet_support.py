@@ -60,9 +60,10 @@ class OwnedFilters:
     created_to: CreatedTo = None
 
     def query_fields(self, caller: Caller) -> dict[str, Any]:
-        """The query's shared fields, limited to the key's scope."""
+        """The query's shared fields, limited to the key's scope. An `account_id` outside the
+        key's tenant or scope is 404, as on every other list: it does not exist."""
         if self.account_id is not None:
-            caller.scope.require_account(self.account_id)
+            caller.account(self.account_id)
         return {
             "tenant_id": caller.tenant_id,
             "account_id": self.account_id,

@@ -18,9 +18,14 @@ from tallybook.model import Account, References, TransferType
 
 
 def child_of(ledger: Ledger, tenant_id: UUID, parent_id: UUID, child_id: UUID) -> Account:
-    """The sub-account `child_id` of `parent_id`, or AccountNotFound."""
+    """The sub-account `child_id` of `parent_id`, or AccountNotFound naming `account_id`
+    (the parent) or `sub_account_id` (a child that is missing, another tenant's, or not
+    this parent's)."""
     ledger.get_account(tenant_id, parent_id)
-    child = ledger.get_account(tenant_id, child_id)
+    try:
+        child = ledger.get_account(tenant_id, child_id)
+    except errors.AccountNotFound as missing:
+        raise errors.AccountNotFound(missing.message, field="sub_account_id") from None
     if child.parent_id != parent_id:
         raise errors.AccountNotFound(
             f"account {child_id} is not a sub-account of {parent_id}", field="sub_account_id"
