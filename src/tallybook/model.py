@@ -134,6 +134,9 @@ class Transfer:
     request_hash: str | None
     created_at: datetime
     expires_at: datetime | None
+    # The kind of wallet-flow record that wrote it (`topup`, `withdrawal`, `order`, ...), or
+    # None for a plain transfer. A flow's transfers change only through the flow.
+    flow: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ adapter decide the status code and body for each class.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 
 class LedgerError(Exception):
     """Base of every error the core raises on purpose. Nothing was written when one is raised."""
@@ -142,6 +144,20 @@ class TransferNotReversible(Conflict):
     """Only a posted transfer that is not itself a reversal can be reversed."""
 
     code = "transfer_not_reversible"
+
+
+class TransferOwnedByFlow(Conflict):
+    """A transfer a wallet flow wrote (a withdrawal's hold, an order's payment, a top-up's
+    credit, their refunds and resolutions) is posted, voided or reversed only through that
+    flow, so the flow's record and its money never disagree. `details["flow"]` names it."""
+
+    code = "transfer_owned_by_flow"
+
+    def __init__(self, transfer_id: UUID, flow: str, field: str) -> None:
+        super().__init__(
+            f"transfer {transfer_id} belongs to a {flow}: act on the {flow} instead", field=field
+        )
+        self.details["flow"] = flow
 
 
 class AlreadyReversed(Conflict):

@@ -193,10 +193,13 @@ def apply(context: BatchContext, command: Command) -> PostingResult:
     elif isinstance(command, TransferBatch):
         written = _batch(unit, command, key_hash)
     elif isinstance(command, PostPending):
+        _refuse_flow_owned(context, command.pending_id, "pending_id")
         written = (_post(unit, command, key_hash),)
     elif isinstance(command, VoidPending):
+        _refuse_flow_owned(context, command.pending_id, "pending_id")
         written = (_void(unit, command, key_hash),)
     elif isinstance(command, ReverseTransfer):
+        _refuse_flow_owned(context, command.transfer_id, "transfer_id")
         written = (_reverse(unit, command, key_hash),)
     elif isinstance(command, SetBalance):
         written = _set_balance(unit, command, key_hash)
@@ -204,6 +207,13 @@ def apply(context: BatchContext, command: Command) -> PostingResult:
         written = _expire(unit, command)
     unit.commit()
     return PostingResult(transfers=written)
+
+
+def _refuse_flow_owned(context: BatchContext, transfer_id: UUID, field: str) -> None:
+    """A command from outside the flows may not resolve or reverse a flow's transfer."""
+    transfer = context.referenced.get(transfer_id)
+    if transfer is not None and transfer.flow is not None:
+        raise errors.TransferOwnedByFlow(transfer_id, transfer.flow, field)
 
 
 def _replay(context: BatchContext, command: Command) -> PostingResult | None:
@@ -274,7 +284,11 @@ def _check_available(account: Account, balance: LockedBalance, amount: int) -> N
 
 
 def _create(
-    unit: Unit, command: CreateTransfer, idempotency_key: str | None, key_hash: str | None
+    unit: Unit,
+    command: CreateTransfer,
+    idempotency_key: str | None,
+    key_hash: str | None,
+    flow: str | None = None,
 ) -> Transfer:
     if command.type is TransferType.REVERSAL:
         raise errors.ValidationError("reversals are made by reversing a transfer", field="type")
@@ -312,6 +326,7 @@ def _create(
         request_hash=key_hash,
         created_at=unit.context.now,
         expires_at=expires_at,
+        flow=flow,
     )
     if command.pending:
         debit.held += amount
@@ -432,10 +447,11 @@ def _with_note(references: References, note: str | None, operator: str | None) -
 # They claim no idempotency key: the step claims one for the whole change.
 
 
-def create_within(unit: Unit, command: CreateTransfer) -> Transfer:
-    """`CreateTransfer` inside `unit` (its own idempotency key must be None)."""
+def create_within(unit: Unit, command: CreateTransfer, flow: str) -> Transfer:
+    """`CreateTransfer` inside `unit` for the `flow` (a step's record kind) that owns it; its
+    own idempotency key must be None. Resolving a hold keeps its flow."""
     assert command.idempotency_key is None, "a step's transfers share the step's key"
-    return _create(unit, command, None, None)
+    return _create(unit, command, None, None, flow)
 
 
 def post_within(

@@ -207,9 +207,10 @@ def _typed(record: object | None, kind: type[T]) -> T | None:
 class StepWork:
     """What `Step.apply` works with: the batch's records and the money rules, in one unit."""
 
-    def __init__(self, context: posting.BatchContext, book: RecordBook) -> None:
+    def __init__(self, context: posting.BatchContext, book: RecordBook, flow: str) -> None:
         self._unit = posting.Unit(context)
         self._book = book
+        self._flow = flow
         self._records: dict[RecordKey, object] = {}
 
     @property
@@ -275,7 +276,7 @@ class StepWork:
             references,
             pending=pending,
         )
-        return posting.create_within(self._unit, command)
+        return posting.create_within(self._unit, command, self._flow)
 
     def post(self, tenant_id: UUID, hold_id: UUID, references: References) -> Transfer:
         return posting.post_within(self._unit, tenant_id, hold_id, references)
@@ -349,7 +350,7 @@ def apply_step(context: posting.BatchContext, book: RecordBook, step: Step[R]) -
             subject = book.records.get(key)
             assert subject is not None, f"claimed record {key} is gone"
             return StepResult(record=cast(R, subject), replayed=True)
-    work = StepWork(context, book)
+    work = StepWork(context, book, step.subject_store.kind)
     subject = step.apply(work)
     claim = None
     if claim_slot is not None:

@@ -85,6 +85,7 @@ def transfer_from_row(row: Row[Any]) -> Transfer:
         request_hash=row.request_hash,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        flow=row.flow,
     )
 
 
@@ -114,6 +115,7 @@ def transfer_to_row(transfer: Transfer) -> dict[str, Any]:
         "request_hash": transfer.request_hash,
         "created_at": transfer.created_at,
         "expires_at": transfer.expires_at,
+        "flow": transfer.flow,
     }
 
 

@@ -144,6 +144,8 @@ transfers = Table(
     Column("request_hash", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=True),
+    # The kind of wallet-flow record that wrote it; NULL for a plain transfer.
+    Column("flow", String(16), nullable=True),
     UniqueConstraint("tenant_id", "idempotency_key"),
     Index(None, "tenant_id", "created_at"),
     Index(None, "tenant_id", "order_number"),
