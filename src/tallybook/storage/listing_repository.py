@@ -295,7 +295,9 @@ def slice_entries(
     page-number pagination). Each table gives its first `offset + limit + 1` rows; the slice
     is cut from their merge."""
     total = count_entries(connection, query, amount_min, amount_max)
-    order: Window[int] = Window(limit=window.offset + window.limit, newest_first=window.newest_first)
+    order: Window[int] = Window(
+        limit=window.offset + window.limit, newest_first=window.newest_first
+    )
     branches = [
         _history_branch(connection, table, query, order, None, amount_min, amount_max)
         for table in history_tables(query.source)
