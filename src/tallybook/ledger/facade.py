@@ -19,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
+from tallybook.auth.cache import KeyCache
 from tallybook.ledger import accounts, archive, history
 from tallybook.ledger.accounts import AccountView
 from tallybook.ledger.clock import Clock, SystemClock
@@ -70,10 +71,13 @@ class Ledger:
         self.database = database
         self.clock: Clock = clock or SystemClock()
         self._system_accounts: dict[tuple[UUID, SystemAccount, str], Account] = {}
+        # Live API keys by hash, for `auth.keys.resolve_key`; emptied by `revoke_key`.
+        self.key_cache = KeyCache(settings.api_key_cache_seconds)
         self.engine = PostingEngine(
             database,
             self.clock,
             max_batch_commands=settings.engine_max_batch_commands,
+            max_batch_wait_seconds=settings.engine_max_batch_wait_seconds,
             max_attempts=settings.engine_max_attempts,
         )
 
