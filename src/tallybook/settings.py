@@ -45,6 +45,17 @@ class Settings(BaseSettings):
         "per request; a key revoked by another process keeps working at most this long (0: "
         "read every time)",
     )
+    metrics_enabled: bool = Field(
+        default=True,
+        description="serve Prometheus metrics at /metrics, unauthenticated (request counts "
+        "and latencies by route, engine batch sizes, lock, commit and transaction times, "
+        "retries; no tenant data)",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="`tallybook serve` logs one line per request; under load that costs a "
+        "large share of a request's time (`--no-access-log` turns it off for one run)",
+    )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024,

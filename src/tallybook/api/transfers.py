@@ -3,15 +3,23 @@
 Every POST here moves money and takes an `Idempotency-Key`. The handlers only translate: they
 resolve `@world`-style account references, check the key's scope, build a core command and
 present its result.
+
+The two hot paths, `POST /v1/transfers` and `POST /v1/transfers/batch`, are `async`: they
+await the engine's future (`asyncio.wrap_future`) instead of blocking a threadpool thread
+until the batch commits, so many concurrent clients do not exhaust the threadpool (40
+threads). What may read the database before and after (scope checks, a system account's
+first use, presenting) still runs in the threadpool, briefly.
 """
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.caller import Caller, ReadCaller, WriteCaller
 from tallybook.api.idempotency import IdempotencyKey, mark_replay
@@ -106,7 +114,7 @@ def _command(caller: Caller, body: TransferCreate, key: str | None) -> CreateTra
 def present_result(caller: Caller, result: PostingResult, response: Response) -> list[TransferOut]:
     result = caller.ledger.as_first_written(result)
     mark_replay(response, result.replayed)
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    presenter = Presenter.for_written(caller.ledger, caller.tenant_id, result.transfers)
     return [presenter.transfer(transfer) for transfer in result.transfers]
 
 
@@ -117,14 +125,15 @@ def _visible_transfer(caller: Caller, transfer_id: UUID) -> Transfer:
 
 
 @router.post("", status_code=201, summary="Move money, or place a hold", responses=WRITE_ERRORS)
-def create_transfer(
+async def create_transfer(
     body: TransferCreate,
     caller: WriteCaller,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> TransferOut:
-    result = caller.ledger.execute(_command(caller, body, idempotency_key))
-    return present_result(caller, result, response)[0]
+    command = await run_in_threadpool(_command, caller, body, idempotency_key)
+    result = await asyncio.wrap_future(caller.ledger.submit(command))
+    return (await run_in_threadpool(present_result, caller, result, response))[0]
 
 
 @router.post(
@@ -133,32 +142,42 @@ def create_transfer(
     summary="Up to 1,000 transfers: atomic (all or none) by default",
     responses=WRITE_ERRORS,
 )
-def create_batch(
+async def create_batch(
     body: BatchCreate,
     caller: WriteCaller,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> BatchOut:
     if not body.atomic:
-        outcomes = [
-            _submitted(
-                caller,
-                item,
-                None if idempotency_key is None else batch_member_key(idempotency_key, index),
-            )
-            for index, item in enumerate(body.transfers)
-        ]
-        return BatchOut(transfers=[], results=_independent_results(caller, outcomes, response))
+        outcomes = await run_in_threadpool(_submit_each, caller, body, idempotency_key)
+        pending = [asyncio.wrap_future(o) for o in outcomes if isinstance(o, Future)]
+        if pending:
+            await asyncio.wait(pending)
+        results = await run_in_threadpool(_independent_results, caller, outcomes, response)
+        return BatchOut(transfers=[], results=results)
+    batch = await run_in_threadpool(_atomic_batch, caller, body, idempotency_key)
+    result = await asyncio.wrap_future(caller.ledger.submit(batch))
+    transfers = await run_in_threadpool(present_result, caller, result, response)
+    return BatchOut(transfers=transfers, results=None)
+
+
+def _atomic_batch(caller: Caller, body: BatchCreate, key: str | None) -> TransferBatch:
     commands: list[CreateTransfer] = []
     for index, item in enumerate(body.transfers):
         try:
             commands.append(_command(caller, item, None))
         except errors.LedgerError as error:
             raise errors.BatchFailed(index, error) from error
-    result = caller.ledger.execute(
-        TransferBatch(caller.tenant_id, tuple(commands), idempotency_key)
-    )
-    return BatchOut(transfers=present_result(caller, result, response), results=None)
+    return TransferBatch(caller.tenant_id, tuple(commands), key)
+
+
+def _submit_each(
+    caller: Caller, body: BatchCreate, key: str | None
+) -> list[Future[PostingResult] | errors.LedgerError]:
+    return [
+        _submitted(caller, item, None if key is None else batch_member_key(key, index))
+        for index, item in enumerate(body.transfers)
+    ]
 
 
 def _submitted(
@@ -177,7 +196,10 @@ def _independent_results(
     outcomes: list[Future[PostingResult] | errors.LedgerError],
     response: Response,
 ) -> list[BatchItemOut]:
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    written = [o.result() for o in outcomes if isinstance(o, Future) and o.exception() is None]
+    presenter = Presenter.for_written(
+        caller.ledger, caller.tenant_id, [t for result in written for t in result.transfers]
+    )
     results: list[BatchItemOut] = []
     replays: list[bool] = []
     for index, outcome in enumerate(outcomes):

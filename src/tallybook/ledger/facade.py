@@ -71,6 +71,7 @@ class Ledger:
         self.database = database
         self.clock: Clock = clock or SystemClock()
         self._system_accounts: dict[tuple[UUID, SystemAccount, str], Account] = {}
+        self._decimals_in_use: dict[tuple[UUID, str], int] = {}
         # Live API keys by hash, for `auth.keys.resolve_key`; emptied by `revoke_key`.
         self.key_cache = KeyCache(settings.api_key_cache_seconds)
         self.engine = PostingEngine(
@@ -243,6 +244,24 @@ class Ledger:
     def currencies(self, tenant_id: UUID) -> list[Currency]:
         with self.database.read() as connection:
             return accounts_repository.list_currencies(connection, [tenant_id])
+
+    def decimals_in_use(self, tenant_id: UUID, codes: Collection[str]) -> dict[str, int]:
+        """The decimals of currencies the caller knows hold balances (those of a written
+        transfer). Remembered once read: `configure_currency` refuses to change the decimals
+        of a currency in use, so presenting a transfer needs no read after the first."""
+        missing = [code for code in codes if (tenant_id, code) not in self._decimals_in_use]
+        if missing:
+            configured = {
+                currency.code: currency.decimals for currency in self.currencies(tenant_id)
+            }
+            for code in missing:
+                if code in configured:
+                    self._decimals_in_use[(tenant_id, code)] = configured[code]
+        return {
+            code: self._decimals_in_use[(tenant_id, code)]
+            for code in codes
+            if (tenant_id, code) in self._decimals_in_use
+        }
 
     def update_account(
         self, tenant_id: UUID, account_id: UUID, changes: accounts.AccountChanges
