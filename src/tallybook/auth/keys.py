@@ -74,6 +74,14 @@ def resolve_key(ledger: Ledger, key: str) -> ApiKey | None:
     return record
 
 
+def remembered_key(ledger: Ledger, key: str) -> ApiKey | None:
+    """The live key behind `key` if this process remembers it, without any read (None
+    otherwise: then `resolve_key` decides). For async code that must not block on a read."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    return ledger.key_cache.get(hash_key(key))
+
+
 def revoke_key(ledger: Ledger, tenant_id: UUID, key_id: UUID) -> ApiKey:
     """Revoke a key of the tenant: at once in this process (its key cache is emptied), within
     `api_key_cache_seconds` in the others. Raises NotFound."""

@@ -177,6 +177,12 @@ class Ledger:
         self._system_accounts[cache_key] = account
         return account
 
+    def known_system_account(
+        self, tenant_id: UUID, which: SystemAccount, currency: str
+    ) -> Account | None:
+        """The system account if this process already knows it (no read), else None."""
+        return self._system_accounts.get((tenant_id, which, currency))
+
     def freeze(self, tenant_id: UUID, account_id: UUID) -> Account:
         return self._change_status(tenant_id, account_id, AccountStatus.FROZEN)
 
@@ -244,6 +250,15 @@ class Ledger:
     def currencies(self, tenant_id: UUID) -> list[Currency]:
         with self.database.read() as connection:
             return accounts_repository.list_currencies(connection, [tenant_id])
+
+    def known_decimals_in_use(
+        self, tenant_id: UUID, codes: Collection[str]
+    ) -> dict[str, int] | None:
+        """`decimals_in_use` if every code is remembered already (no read), else None."""
+        known = self._decimals_in_use
+        if any((tenant_id, code) not in known for code in codes):
+            return None
+        return {code: known[(tenant_id, code)] for code in codes}
 
     def decimals_in_use(self, tenant_id: UUID, codes: Collection[str]) -> dict[str, int]:
         """The decimals of currencies the caller knows hold balances (those of a written
