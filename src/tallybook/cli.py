@@ -284,6 +284,14 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="processes; more than 1 needs PostgreSQL")] = 1,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="one log line per request (costly under load); default: TALLYBOOK_ACCESS_LOG",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API with uvicorn."""
     settings = _settings(database_url)
@@ -292,7 +300,14 @@ def serve(
     # uvicorn's workers import the app factory and read settings from the environment.
     os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
     typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run("tallybook.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "tallybook.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=settings.access_log if access_log is None else access_log,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,11 +23,38 @@ class Settings(BaseSettings):
         le=100_000,
         description="most commands the posting engine applies in one database transaction",
     )
+    engine_max_batch_wait_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="when commands queue up while a batch commits (the engine is busy), how "
+        "long the engine keeps gathering more into the next batch; a command on an idle engine "
+        "never waits",
+    )
     engine_max_attempts: int = Field(
         default=5,
         ge=1,
         le=50,
         description="tries of one batch after deadlocks or lost races before giving up",
+    )
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="how long a server process remembers a live API key instead of reading it "
+        "per request; a key revoked by another process keeps working at most this long (0: "
+        "read every time)",
+    )
+    metrics_enabled: bool = Field(
+        default=True,
+        description="serve Prometheus metrics at /metrics, unauthenticated (request counts "
+        "and latencies by route, engine batch sizes, lock, commit and transaction times, "
+        "retries; no tenant data)",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="`tallybook serve` logs one line per request; under load that costs a "
+        "large share of a request's time (`--no-access-log` turns it off for one run)",
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     max_body_bytes: int = Field(

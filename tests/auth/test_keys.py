@@ -10,8 +10,10 @@ from sqlalchemy import select
 from tallybook.auth.keys import issue_key, resolve_key, revoke_key
 from tallybook.ledger import Ledger, errors
 from tallybook.model import Role
+from tallybook.settings import Settings
+from tallybook.storage.database import Database
 from tallybook.storage.tables import api_keys
-from tests.support import open_book
+from tests.support import ManualClock, open_book
 
 
 def test_a_new_key_resolves_to_its_tenant_and_role(ledger: Ledger) -> None:
@@ -47,11 +49,31 @@ def test_unknown_and_malformed_keys_resolve_to_nothing(ledger: Ledger) -> None:
 def test_a_revoked_key_stops_working(ledger: Ledger) -> None:
     book = open_book(ledger)
     record, secret = issue_key(ledger, book.tenant.id, "old", Role.ADMIN)
+    assert resolve_key(ledger, secret) == record  # now remembered by this process
 
     revoked = revoke_key(ledger, book.tenant.id, record.id)
 
     assert revoked.revoked_at is not None
     assert resolve_key(ledger, secret) is None
+
+
+def test_another_process_notices_a_revocation_only_when_its_cache_lets_it(
+    any_database: Database, clock: ManualClock
+) -> None:
+    """The documented trade-off: a process that remembers keys for `api_key_cache_seconds`
+    accepts a key revoked elsewhere until then; with the cache off it refuses it at once."""
+    remembering = Ledger(any_database, clock=clock, settings=Settings(api_key_cache_seconds=300))
+    uncached = Ledger(any_database, clock=clock, settings=Settings(api_key_cache_seconds=0))
+    revoking = Ledger(any_database, clock=clock)
+    book = open_book(revoking)
+    record, secret = issue_key(revoking, book.tenant.id, "shared", Role.WRITE)
+    assert resolve_key(remembering, secret) == record
+    assert resolve_key(uncached, secret) == record
+
+    revoke_key(revoking, book.tenant.id, record.id)
+
+    assert resolve_key(remembering, secret) == record
+    assert resolve_key(uncached, secret) is None
 
 
 def test_another_tenant_cannot_revoke_a_key(ledger: Ledger) -> None:

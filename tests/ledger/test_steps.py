@@ -33,7 +33,8 @@ def book(ledger: Ledger) -> Book:
 
 def one_batch(ledger: Ledger, batch: list[Work]) -> list[Outcome]:
     with ledger.database.write() as connection:
-        return _run_batch(connection, batch, ledger.clock)
+        outcomes, _lock_seconds = _run_batch(connection, batch, ledger.clock)
+    return outcomes
 
 
 def record_of(outcome: Outcome) -> Any:

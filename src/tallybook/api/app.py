@@ -17,6 +17,7 @@ from tallybook.api import (
     currencies,
     entries,
     health,
+    metrics,
     openapi,
     orders,
     problems,
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     app.state.ledger = the_ledger
     problems.install(app)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    if settings.metrics_enabled:
+        metrics.install(app, the_ledger.engine)
     for router in (
         health.router,
         accounts.router,

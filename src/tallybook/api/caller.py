@@ -13,9 +13,10 @@ from uuid import UUID
 
 from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.dependencies import LedgerDep
-from tallybook.auth.keys import resolve_key
+from tallybook.auth.keys import remembered_key, resolve_key
 from tallybook.auth.scope import Scope, scope_of
 from tallybook.ledger import Ledger, errors
 from tallybook.model import Account, ApiKey, Role
@@ -75,22 +76,33 @@ def caller_for(ledger: Ledger, secret: str | None) -> Caller | None:
     return Caller(key=key, scope=scope_of(ledger, key), ledger=ledger)
 
 
-def _caller(
+def _remembered_caller(ledger: Ledger, secret: str | None) -> Caller | None:
+    """The caller, when finding it needs no read: a tenant-wide key this process remembers."""
+    key = remembered_key(ledger, secret) if secret else None
+    if key is None or key.account_id is not None:
+        return None
+    return Caller(key=key, scope=scope_of(ledger, key), ledger=ledger)
+
+
+async def _caller(
     ledger: LedgerDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     api_key_header: Annotated[str | None, Depends(_API_KEY_HEADER)],
 ) -> Caller:
     """The key from either header (documented in the OpenAPI document as two security
-    schemes, either of which will do)."""
+    schemes, either of which will do). Async so that a remembered key costs no threadpool
+    hop; a key that must be read (or a scoped key's accounts) is looked up in the threadpool."""
     secret = api_key_header or (bearer.credentials.strip() if bearer is not None else None)
-    caller = caller_for(ledger, secret)
+    caller = _remembered_caller(ledger, secret) or await run_in_threadpool(
+        caller_for, ledger, secret
+    )
     if caller is None:
         raise errors.Unauthenticated("a valid API key is required (Authorization: Bearer tb_...)")
     return caller
 
 
 def _with_role(needed: Role) -> object:
-    def check(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(_caller)]) -> Caller:  # no threadpool hop
         if not caller.key.role.allows(needed):
             raise errors.Forbidden(
                 f"this needs a key with the {needed} role", field="authorization"

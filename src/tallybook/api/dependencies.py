@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from tallybook.ledger import Ledger
 
 
-def _ledger(request: Request) -> Ledger:
+async def _ledger(request: Request) -> Ledger:
+    # async although it awaits nothing: FastAPI runs a sync dependency in the threadpool,
+    # a hop that costs more than this lookup.
     ledger = request.app.state.ledger
     assert isinstance(ledger, Ledger)
     return ledger

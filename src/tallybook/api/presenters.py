@@ -28,6 +28,12 @@ class Presenter:
     def for_tenant(cls, ledger: Ledger, tenant_id: UUID) -> Self:
         return cls({c.code: c.decimals for c in ledger.currencies(tenant_id)})
 
+    @classmethod
+    def for_written(cls, ledger: Ledger, tenant_id: UUID, transfers: Iterable[Transfer]) -> Self:
+        """For transfers just written or replayed: their currencies' decimals are fixed, so
+        this reads nothing after the first time (`Ledger.decimals_in_use`)."""
+        return cls(ledger.decimals_in_use(tenant_id, {t.currency for t in transfers}))
+
     def money(self, minor: int, currency: str) -> str:
         return format_minor_units(minor, self.decimals[currency])
 

@@ -3,15 +3,25 @@
 Every POST here moves money and takes an `Idempotency-Key`. The handlers only translate: they
 resolve `@world`-style account references, check the key's scope, build a core command and
 present its result.
+
+The two hot paths, `POST /v1/transfers` and `POST /v1/transfers/batch`, are `async`: they
+await the engine's future (`asyncio.wrap_future`) instead of blocking a threadpool thread
+until the batch commits, so many concurrent clients do not exhaust the threadpool (40
+threads). Building the command and presenting the result run in place when they read
+nothing (the usual case: a tenant-wide key, known system accounts, remembered decimals);
+when they would read (a scoped key's accounts, a system account's first use, a replay) they
+run in the threadpool, so the event loop never waits on the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.caller import Caller, ReadCaller, WriteCaller
 from tallybook.api.idempotency import IdempotencyKey, mark_replay
@@ -49,6 +59,7 @@ from tallybook.api.schemas import (
 )
 from tallybook.ledger import errors
 from tallybook.ledger.commands import (
+    Command,
     CreateTransfer,
     PostingResult,
     PostPending,
@@ -72,6 +83,15 @@ def _account_id(caller: Caller, reference: str, currency: str) -> UUID:
     return UUID(reference)
 
 
+def _known_account_id(caller: Caller, reference: str, currency: str) -> UUID | None:
+    """`_account_id` when it needs no read (an id, or a system account already known)."""
+    if not reference.startswith("@"):
+        return UUID(reference)
+    which = SystemAccount(reference[1:])
+    known = caller.ledger.known_system_account(caller.tenant_id, which, currency)
+    return None if known is None else known.id
+
+
 def _command(caller: Caller, body: TransferCreate, key: str | None) -> CreateTransfer:
     debit = _account_id(caller, body.debit_account_id, body.currency)
     credit = _account_id(caller, body.credit_account_id, body.currency)
@@ -79,6 +99,26 @@ def _command(caller: Caller, body: TransferCreate, key: str | None) -> CreateTra
         caller.scope.require_account(debit, "debit_account_id")
         credit_account = caller.tenant_account(credit, "credit_account_id")
         caller.scope.require_may_pay(debit, credit_account)
+    return _transfer_command(caller, body, key, debit, credit)
+
+
+def _command_without_reads(
+    caller: Caller, body: TransferCreate, key: str | None
+) -> CreateTransfer | None:
+    """`_command` when building it reads nothing (a tenant-wide key; accounts given by id or
+    system accounts already known), so async code may build it in place; None otherwise."""
+    if not caller.scope.is_tenant_wide:
+        return None
+    debit = _known_account_id(caller, body.debit_account_id, body.currency)
+    credit = _known_account_id(caller, body.credit_account_id, body.currency)
+    if debit is None or credit is None:
+        return None
+    return _transfer_command(caller, body, key, debit, credit)
+
+
+def _transfer_command(
+    caller: Caller, body: TransferCreate, key: str | None, debit: UUID, credit: UUID
+) -> CreateTransfer:
     return CreateTransfer(
         tenant_id=caller.tenant_id,
         debit_account_id=debit,
@@ -106,8 +146,33 @@ def _command(caller: Caller, body: TransferCreate, key: str | None) -> CreateTra
 def present_result(caller: Caller, result: PostingResult, response: Response) -> list[TransferOut]:
     result = caller.ledger.as_first_written(result)
     mark_replay(response, result.replayed)
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    presenter = Presenter.for_written(caller.ledger, caller.tenant_id, result.transfers)
     return [presenter.transfer(transfer) for transfer in result.transfers]
+
+
+def _present_without_reads(
+    caller: Caller, result: PostingResult, response: Response
+) -> list[TransferOut] | None:
+    """`present_result` when it reads nothing (a first answer, its currencies' decimals
+    remembered), so async code may present in place; None otherwise."""
+    if result.replayed:
+        return None
+    decimals = caller.ledger.known_decimals_in_use(
+        caller.tenant_id, {transfer.currency for transfer in result.transfers}
+    )
+    if decimals is None:
+        return None
+    presenter = Presenter(decimals)
+    return [presenter.transfer(transfer) for transfer in result.transfers]
+
+
+async def _posted(caller: Caller, command: Command, response: Response) -> list[TransferOut]:
+    """Submit, wait for the commit without holding a thread, present."""
+    result = await asyncio.wrap_future(caller.ledger.submit(command))
+    presented = _present_without_reads(caller, result, response)
+    if presented is None:
+        presented = await run_in_threadpool(present_result, caller, result, response)
+    return presented
 
 
 def _visible_transfer(caller: Caller, transfer_id: UUID) -> Transfer:
@@ -117,14 +182,16 @@ def _visible_transfer(caller: Caller, transfer_id: UUID) -> Transfer:
 
 
 @router.post("", status_code=201, summary="Move money, or place a hold", responses=WRITE_ERRORS)
-def create_transfer(
+async def create_transfer(
     body: TransferCreate,
     caller: WriteCaller,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> TransferOut:
-    result = caller.ledger.execute(_command(caller, body, idempotency_key))
-    return present_result(caller, result, response)[0]
+    command = _command_without_reads(caller, body, idempotency_key)
+    if command is None:
+        command = await run_in_threadpool(_command, caller, body, idempotency_key)
+    return (await _posted(caller, command, response))[0]
 
 
 @router.post(
@@ -133,32 +200,40 @@ def create_transfer(
     summary="Up to 1,000 transfers: atomic (all or none) by default",
     responses=WRITE_ERRORS,
 )
-def create_batch(
+async def create_batch(
     body: BatchCreate,
     caller: WriteCaller,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> BatchOut:
     if not body.atomic:
-        outcomes = [
-            _submitted(
-                caller,
-                item,
-                None if idempotency_key is None else batch_member_key(idempotency_key, index),
-            )
-            for index, item in enumerate(body.transfers)
-        ]
-        return BatchOut(transfers=[], results=_independent_results(caller, outcomes, response))
+        outcomes = await run_in_threadpool(_submit_each, caller, body, idempotency_key)
+        pending = [asyncio.wrap_future(o) for o in outcomes if isinstance(o, Future)]
+        if pending:
+            await asyncio.wait(pending)
+        results = await run_in_threadpool(_independent_results, caller, outcomes, response)
+        return BatchOut(transfers=[], results=results)
+    batch = await run_in_threadpool(_atomic_batch, caller, body, idempotency_key)
+    return BatchOut(transfers=await _posted(caller, batch, response), results=None)
+
+
+def _atomic_batch(caller: Caller, body: BatchCreate, key: str | None) -> TransferBatch:
     commands: list[CreateTransfer] = []
     for index, item in enumerate(body.transfers):
         try:
             commands.append(_command(caller, item, None))
         except errors.LedgerError as error:
             raise errors.BatchFailed(index, error) from error
-    result = caller.ledger.execute(
-        TransferBatch(caller.tenant_id, tuple(commands), idempotency_key)
-    )
-    return BatchOut(transfers=present_result(caller, result, response), results=None)
+    return TransferBatch(caller.tenant_id, tuple(commands), key)
+
+
+def _submit_each(
+    caller: Caller, body: BatchCreate, key: str | None
+) -> list[Future[PostingResult] | errors.LedgerError]:
+    return [
+        _submitted(caller, item, None if key is None else batch_member_key(key, index))
+        for index, item in enumerate(body.transfers)
+    ]
 
 
 def _submitted(
@@ -177,7 +252,10 @@ def _independent_results(
     outcomes: list[Future[PostingResult] | errors.LedgerError],
     response: Response,
 ) -> list[BatchItemOut]:
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    written = [o.result() for o in outcomes if isinstance(o, Future) and o.exception() is None]
+    presenter = Presenter.for_written(
+        caller.ledger, caller.tenant_id, [t for result in written for t in result.transfers]
+    )
     results: list[BatchItemOut] = []
     replays: list[bool] = []
     for index, outcome in enumerate(outcomes):

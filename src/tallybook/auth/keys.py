@@ -56,18 +56,35 @@ def issue_key(
 
 
 def resolve_key(ledger: Ledger, key: str) -> ApiKey | None:
-    """The live key behind `key`, or None when it is unknown or revoked."""
+    """The live key behind `key`, or None when it is unknown or revoked.
+
+    Live keys are remembered for a few seconds (`ledger.key_cache`, see `auth.cache`): a key
+    revoked by another process keeps working for at most that long."""
     if not key.startswith(KEY_PREFIX):
         return None
+    digest = hash_key(key)
+    cached = ledger.key_cache.get(digest)
+    if cached is not None:
+        return cached
     with ledger.database.read() as connection:
-        record = api_keys_repository.find_by_hash(connection, hash_key(key))
+        record = api_keys_repository.find_by_hash(connection, digest)
     if record is None or record.revoked_at is not None:
         return None
+    ledger.key_cache.remember(digest, record)
     return record
 
 
+def remembered_key(ledger: Ledger, key: str) -> ApiKey | None:
+    """The live key behind `key` if this process remembers it, without any read (None
+    otherwise: then `resolve_key` decides). For async code that must not block on a read."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    return ledger.key_cache.get(hash_key(key))
+
+
 def revoke_key(ledger: Ledger, tenant_id: UUID, key_id: UUID) -> ApiKey:
-    """Revoke a key of the tenant (at once, for every process). Raises NotFound."""
+    """Revoke a key of the tenant: at once in this process (its key cache is emptied), within
+    `api_key_cache_seconds` in the others. Raises NotFound."""
     with ledger.database.write() as connection:
         record = api_keys_repository.get(connection, key_id)
         if record is None or record.tenant_id != tenant_id:
@@ -75,6 +92,7 @@ def revoke_key(ledger: Ledger, tenant_id: UUID, key_id: UUID) -> ApiKey:
         if record.revoked_at is None:
             api_keys_repository.revoke(connection, key_id, ledger.clock.now())
         revoked = api_keys_repository.get(connection, key_id)
+    ledger.key_cache.forget_all()
     assert revoked is not None
     return revoked
 

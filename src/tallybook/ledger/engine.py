@@ -1,9 +1,11 @@
 """The posting engine: every money-moving command goes through it, many per transaction.
 
 Group commit. Callers `submit` commands from any thread (or `asyncio.wrap_future` the returned
-future). One engine thread takes whatever has queued up — at most `max_batch_commands`,
-never waiting for more, so a lone command on an idle server goes at once — and applies the
-whole batch in one database transaction:
+future). One engine thread takes whatever has queued up — at most `max_batch_commands` — and
+applies the whole batch in one database transaction. A command that finds the engine idle
+goes at once, alone; only when commands queued up while the previous batch was committing
+(the engine is busy) does it also wait up to `max_batch_wait_seconds` for more to join (see
+`take_batch`):
 
     idempotency lookup -> lock the wallet-flow records the batch's steps name (see `steps`)
     -> read the holds and transfers referenced -> lock accounts (shared) and balances
@@ -32,7 +34,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection
@@ -51,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 RETRY_BACKOFF_SECONDS = 0.002
 R = TypeVar("R")
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass
@@ -73,6 +77,22 @@ class EngineStatistics:
             self.batch_sizes.append(size)
 
 
+class EngineObserver(Protocol):
+    """Told about every batch attempt, from the engine thread (metrics implement it)."""
+
+    def batch_committed(
+        self, size: int, lock_seconds: float, commit_seconds: float, transaction_seconds: float
+    ) -> None:
+        """A batch of `size` commands committed. `lock_seconds`: getting its locks (on SQLite
+        `BEGIN IMMEDIATE`, on PostgreSQL the FOR SHARE / FOR UPDATE statements, waits
+        included); `commit_seconds`: the COMMIT (the fsync); `transaction_seconds`: all of it."""
+
+    def batch_retried(self, reason: str) -> None:
+        """An attempt failed on a lost race and is tried again; `reason` is
+        "operational" (deadlock, serialization failure, SQLite busy), "integrity" (a unique
+        key claimed first by another process) or "disconnected"."""
+
+
 Work = Command | Step[Any]
 Outcome = PostingResult | StepResult[Any] | errors.LedgerError
 
@@ -86,6 +106,60 @@ class _Work:
 _STOP = None
 
 
+class WorkSource(Protocol[T_co]):
+    """What `take_batch` needs of a queue (the engine's `queue.SimpleQueue`): None is the
+    stop signal."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> T_co | None: ...
+
+    def get_nowait(self) -> T_co | None: ...
+
+
+def take_batch(
+    source: WorkSource[T], max_commands: int, max_wait_seconds: float
+) -> tuple[list[T], bool]:
+    """The next batch, and whether the stop signal (None) came with it.
+
+    Idle engine (nothing queued): block for one command, then take only what is already
+    queued, so a lone request never waits for a batch to fill. Busy engine (commands queued up
+    while the last batch committed): take what is queued, then keep gathering for up to
+    `max_wait_seconds` or until `max_commands`, so a burst still arriving joins this batch
+    instead of paying for its own commit.
+    """
+    try:
+        first = source.get_nowait()
+        busy = True
+    except queue.Empty:
+        first = source.get()
+        busy = False
+    if first is None:
+        return [], True
+    batch = [first]
+    while len(batch) < max_commands:
+        try:
+            work = source.get_nowait()
+        except queue.Empty:
+            break
+        if work is None:
+            return batch, True
+        batch.append(work)
+    if not busy or max_wait_seconds <= 0:
+        return batch, False
+    deadline = time.monotonic() + max_wait_seconds
+    while len(batch) < max_commands:
+        remaining_seconds = deadline - time.monotonic()
+        if remaining_seconds <= 0:
+            break
+        try:
+            work = source.get(timeout=remaining_seconds)
+        except queue.Empty:
+            break
+        if work is None:
+            return batch, True
+        batch.append(work)
+    return batch, False
+
+
 class PostingEngine:
     """Applies commands in batches, one transaction per batch, from one background thread."""
 
@@ -95,12 +169,15 @@ class PostingEngine:
         clock: Clock,
         *,
         max_batch_commands: int = 2000,
+        max_batch_wait_seconds: float = 0.0,
         max_attempts: int = 5,
     ) -> None:
         self._database = database
         self._clock = clock
         self._max_batch_commands = max_batch_commands
+        self._max_batch_wait_seconds = max_batch_wait_seconds
         self._max_attempts = max_attempts
+        self._observers: list[EngineObserver] = []
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -110,6 +187,15 @@ class PostingEngine:
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def queued(self) -> int:
+        """Commands waiting for a batch (approximate, for metrics)."""
+        return self._queue.qsize()
+
+    def observe(self, observer: EngineObserver) -> None:
+        """Report every batch to `observer` from now on."""
+        self._observers.append(observer)
 
     def start(self) -> None:
         with self._state_lock:
@@ -160,31 +246,28 @@ class PostingEngine:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            first = self._queue.get()
-            if first is _STOP:
-                break
-            batch = [first]
-            while len(batch) < self._max_batch_commands:
-                try:
-                    work = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if work is _STOP:
-                    stopping = True
-                    break
-                batch.append(work)
-            self._process(batch)
+            batch, stopping = take_batch(
+                self._queue, self._max_batch_commands, self._max_batch_wait_seconds
+            )
+            if batch:
+                self._process(batch)
 
     def _process(self, batch: list[_Work]) -> None:
         last_error: Exception | None = None
         for attempt in range(self._max_attempts):
             if attempt:
                 self.statistics.retries += 1
+                for observer in self._observers:
+                    observer.batch_retried(_retry_reason(last_error))
                 time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
             started = time.perf_counter()
             try:
                 with self._database.write() as connection:
-                    outcomes = _run_batch(connection, [w.command for w in batch], self._clock)
+                    lock_seconds = time.perf_counter() - started  # SQLite: BEGIN IMMEDIATE
+                    outcomes, batch_lock_seconds = _run_batch(
+                        connection, [w.command for w in batch], self._clock
+                    )
+                    applied = time.perf_counter()
             except (OperationalError, IntegrityError) as exc:
                 last_error = exc
                 continue
@@ -195,7 +278,15 @@ class PostingEngine:
                 continue
             except Exception as exc:  # a bug: keep it from failing the other commands
                 return self._isolate(batch, exc)
-            self.statistics.record(len(batch), time.perf_counter() - started)
+            committed = time.perf_counter()
+            self.statistics.record(len(batch), committed - started)
+            for observer in self._observers:
+                observer.batch_committed(
+                    len(batch),
+                    lock_seconds + batch_lock_seconds,
+                    committed - applied,
+                    committed - started,
+                )
             for work, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, errors.LedgerError):
                     work.future.set_exception(outcome)
@@ -223,6 +314,14 @@ class PostingEngine:
             self._process([work])
 
 
+def _retry_reason(error: Exception | None) -> str:
+    if isinstance(error, IntegrityError):
+        return "integrity"
+    if isinstance(error, OperationalError):
+        return "operational"
+    return "disconnected"
+
+
 def _not_before_chain_heads(now: datetime, locked: Iterable[LockedBalance]) -> datetime:
     """The batch's time, moved up to the latest chain head it appends to.
 
@@ -235,15 +334,21 @@ def _not_before_chain_heads(now: datetime, locked: Iterable[LockedBalance]) -> d
     return max([now, *heads])
 
 
-def _run_batch(connection: Connection, batch: list[Work], clock: Clock) -> list[Outcome]:
-    """One transaction: read, lock, apply every command in memory, write. Caller commits."""
+def _run_batch(
+    connection: Connection, batch: list[Work], clock: Clock
+) -> tuple[list[Outcome], float]:
+    """One transaction: read, lock, apply every command in memory, write. Caller commits.
+    Returns each command's outcome and the seconds spent in the locking statements."""
     now = clock.now()
     commands = [work for work in batch if not isinstance(work, Step)]
     step_list = [work for work in batch if isinstance(work, Step)]
     slots = [slot for command in commands for slot in posting.idempotency_slots(command)]
     claimed = posting_repository.find_by_idempotency_keys(connection, set(slots))
     # Wallet-flow records come first in the lock order: records, accounts, balances.
-    book = steps.lock_records(connection, step_list, steps.find_claims(connection, step_list), now)
+    step_claims = steps.find_claims(connection, step_list)
+    locking = time.perf_counter()
+    book = steps.lock_records(connection, step_list, step_claims, now)
+    lock_seconds = time.perf_counter() - locking
     referenced_ids = {
         transfer_id
         for command in commands
@@ -264,6 +369,7 @@ def _run_batch(connection: Connection, batch: list[Work], clock: Clock) -> list[
         item for command in commands for item in posting.footprint(command, referenced, due_holds)
     }
     touched.update(item for step in step_list for item in step.footprint(book))
+    locking = time.perf_counter()
     accounts = posting_repository.lock_accounts(connection, {account for _, account, _ in touched})
     decimals = {
         (currency.tenant_id, currency.code): currency.decimals
@@ -285,6 +391,7 @@ def _run_batch(connection: Connection, batch: list[Work], clock: Clock) -> list[
         lockable,
         {account_id: account.tenant_id for account_id, account in accounts.items()},
     )
+    lock_seconds += time.perf_counter() - locking
     now = _not_before_chain_heads(now, balances.values())
     resolutions = posting_repository.find_resolutions(connection, referenced.keys())
     reversal_targets = {c.transfer_id for c in commands if isinstance(c, ReverseTransfer)}
@@ -317,4 +424,4 @@ def _run_batch(connection: Connection, batch: list[Work], clock: Clock) -> list[
         now,
     )
     steps.save_records(connection, book)
-    return outcomes
+    return outcomes, lock_seconds

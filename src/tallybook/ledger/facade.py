@@ -19,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection
 
+from tallybook.auth.cache import KeyCache
 from tallybook.ledger import accounts, archive, history
 from tallybook.ledger.accounts import AccountView
 from tallybook.ledger.clock import Clock, SystemClock
@@ -70,10 +71,14 @@ class Ledger:
         self.database = database
         self.clock: Clock = clock or SystemClock()
         self._system_accounts: dict[tuple[UUID, SystemAccount, str], Account] = {}
+        self._decimals_in_use: dict[tuple[UUID, str], int] = {}
+        # Live API keys by hash, for `auth.keys.resolve_key`; emptied by `revoke_key`.
+        self.key_cache = KeyCache(settings.api_key_cache_seconds)
         self.engine = PostingEngine(
             database,
             self.clock,
             max_batch_commands=settings.engine_max_batch_commands,
+            max_batch_wait_seconds=settings.engine_max_batch_wait_seconds,
             max_attempts=settings.engine_max_attempts,
         )
 
@@ -172,6 +177,12 @@ class Ledger:
         self._system_accounts[cache_key] = account
         return account
 
+    def known_system_account(
+        self, tenant_id: UUID, which: SystemAccount, currency: str
+    ) -> Account | None:
+        """The system account if this process already knows it (no read), else None."""
+        return self._system_accounts.get((tenant_id, which, currency))
+
     def freeze(self, tenant_id: UUID, account_id: UUID) -> Account:
         return self._change_status(tenant_id, account_id, AccountStatus.FROZEN)
 
@@ -239,6 +250,33 @@ class Ledger:
     def currencies(self, tenant_id: UUID) -> list[Currency]:
         with self.database.read() as connection:
             return accounts_repository.list_currencies(connection, [tenant_id])
+
+    def known_decimals_in_use(
+        self, tenant_id: UUID, codes: Collection[str]
+    ) -> dict[str, int] | None:
+        """`decimals_in_use` if every code is remembered already (no read), else None."""
+        known = self._decimals_in_use
+        if any((tenant_id, code) not in known for code in codes):
+            return None
+        return {code: known[(tenant_id, code)] for code in codes}
+
+    def decimals_in_use(self, tenant_id: UUID, codes: Collection[str]) -> dict[str, int]:
+        """The decimals of currencies the caller knows hold balances (those of a written
+        transfer). Remembered once read: `configure_currency` refuses to change the decimals
+        of a currency in use, so presenting a transfer needs no read after the first."""
+        missing = [code for code in codes if (tenant_id, code) not in self._decimals_in_use]
+        if missing:
+            configured = {
+                currency.code: currency.decimals for currency in self.currencies(tenant_id)
+            }
+            for code in missing:
+                if code in configured:
+                    self._decimals_in_use[(tenant_id, code)] = configured[code]
+        return {
+            code: self._decimals_in_use[(tenant_id, code)]
+            for code in codes
+            if (tenant_id, code) in self._decimals_in_use
+        }
 
     def update_account(
         self, tenant_id: UUID, account_id: UUID, changes: accounts.AccountChanges

@@ -34,9 +34,13 @@ def create_database_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        pooling: dict[str, Any] = {}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+            # Sized like PostgreSQL's: with SQLAlchemy's default (5) the threadpool's
+            # concurrent reads kept opening and closing connections, each paying its PRAGMAs.
+            pooling = {"pool_size": pool_size, "max_overflow": pool_size}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -1,0 +1,110 @@
+"""How the posting engine forms its batches: a lone command never waits; a busy engine gathers.
+
+`take_batch` is driven here by a scripted queue that tells apart what is already queued
+(`get_nowait` finds it) from what arrives only while the engine waits (`get` hands it over),
+and records every wait, so the tests need no clock and no sleeps.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections import deque
+from decimal import Decimal
+
+from tallybook.ledger import CreateTransfer, Ledger
+from tallybook.ledger.engine import take_batch
+from tallybook.model import TransferType
+from tallybook.settings import Settings
+from tallybook.storage.database import Database
+from tests.support import ManualClock, open_book
+
+AN_HOUR_SECONDS = 3600.0
+
+
+class ScriptedQueue:
+    """`ready` is queued already; each of `arriving` comes only to a caller that waits."""
+
+    def __init__(self, ready: list[str | None], arriving: list[str | None]) -> None:
+        self.ready = deque(ready)
+        self.arriving = deque(arriving)
+        self.waits: list[float | None] = []
+
+    def get_nowait(self) -> str | None:
+        if not self.ready:
+            raise queue.Empty
+        return self.ready.popleft()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> str | None:
+        self.waits.append(timeout)
+        if not self.arriving:
+            raise queue.Empty
+        return self.arriving.popleft()
+
+
+def test_a_lone_command_on_an_idle_engine_goes_at_once_whatever_the_gather_window() -> None:
+    idle = ScriptedQueue(ready=[], arriving=["lone", "later"])
+
+    batch, stopping = take_batch(idle, max_commands=2000, max_wait_seconds=AN_HOUR_SECONDS)
+
+    assert (batch, stopping) == (["lone"], False)
+    assert idle.waits == [None]  # it waited for the first command only, never for a window
+    assert list(idle.arriving) == ["later"]
+
+
+def test_a_busy_engine_gathers_what_arrives_within_the_window() -> None:
+    busy = ScriptedQueue(ready=["a", "b"], arriving=["c"])
+
+    batch, stopping = take_batch(busy, max_commands=2000, max_wait_seconds=AN_HOUR_SECONDS)
+
+    assert (batch, stopping) == (["a", "b", "c"], False)
+    assert len(busy.waits) == 2  # "c" came; the second wait found nothing and ended the batch
+    assert all(wait is not None and 0 < wait <= AN_HOUR_SECONDS for wait in busy.waits)
+
+
+def test_without_a_window_a_busy_engine_takes_only_what_is_queued() -> None:
+    busy = ScriptedQueue(ready=["a", "b"], arriving=["c"])
+
+    batch, _ = take_batch(busy, max_commands=2000, max_wait_seconds=0)
+
+    assert batch == ["a", "b"]
+    assert busy.waits == []
+
+
+def test_a_full_batch_does_not_wait_and_leaves_the_rest_queued() -> None:
+    busy = ScriptedQueue(ready=["a", "b", "c"], arriving=["d"])
+
+    batch, _ = take_batch(busy, max_commands=2, max_wait_seconds=AN_HOUR_SECONDS)
+
+    assert batch == ["a", "b"]
+    assert busy.waits == []
+    assert list(busy.ready) == ["c"]
+
+
+def test_the_stop_signal_ends_the_batch_with_what_came_before_it() -> None:
+    stopping_queue = ScriptedQueue(ready=["a", None, "after"], arriving=[])
+
+    assert take_batch(stopping_queue, 2000, AN_HOUR_SECONDS) == (["a"], True)
+    assert take_batch(ScriptedQueue([], [None]), 2000, AN_HOUR_SECONDS) == ([], True)
+
+
+def test_a_ledger_with_the_longest_window_still_answers_a_lone_transfer(
+    any_database: Database, clock: ManualClock
+) -> None:
+    settings = Settings(engine_max_batch_wait_seconds=1)
+    with Ledger(any_database, clock=clock, settings=settings) as ledger:
+        book = open_book(ledger)
+        batches_before = ledger.engine.statistics.batches
+
+        result = ledger.execute(
+            CreateTransfer(
+                book.tenant.id,
+                book.world,
+                book.alice,
+                Decimal("5.00"),
+                book.currency,
+                TransferType.TOPUP,
+            )
+        )
+
+        assert result.transfer.amount == 500
+        assert ledger.engine.statistics.batches == batches_before + 1
