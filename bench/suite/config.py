@@ -32,10 +32,10 @@ class Sizes:
     warmup_seconds: int
     # seconds of single-client requests per read measurement (W5, W6)
     read_seconds: int
-    # W5: entries in the history database; W6: entries of the one account read (its share of
-    # the same database: every order payment credits it)
+    # W5: entries in the history database and how deep the deep page starts; W6 reads the
+    # account every order payment credits, which has a fifth of them (see history_shape)
     history_entries: int
-    account_entries: int
+    history_depth: int
     # concurrent connections for the batch workload (W3, W4 batch)
     batch_clients: int
 
@@ -46,16 +46,16 @@ FULL = Sizes(
     warmup_seconds=3,
     read_seconds=5,
     history_entries=5_000_000,
-    account_entries=1_000_000,
+    history_depth=HISTORY_DEPTH,
     batch_clients=4,
 )
 QUICK = Sizes(
     name="quick",
-    load_seconds=5,
+    load_seconds=3,
     warmup_seconds=1,
-    read_seconds=2,
-    history_entries=500_000,
-    account_entries=120_000,
+    read_seconds=1,
+    history_entries=300_000,
+    history_depth=50_000,
     batch_clients=4,
 )
 

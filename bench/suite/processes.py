@@ -28,9 +28,13 @@ def free_port() -> int:
         return port
 
 
+_STARTED = time.monotonic()
+
+
 def say(text: str) -> None:
-    """Progress on stderr, so that stdout carries only the table."""
-    print(text, file=sys.stderr, flush=True)
+    """Progress on stderr (seconds since the start first), so that stdout carries only the
+    table."""
+    print(f"[{time.monotonic() - _STARTED:5.0f} s] {text}", file=sys.stderr, flush=True)
 
 
 def run_logged(

@@ -20,7 +20,6 @@ the baseline's database like any other.
 from __future__ import annotations
 
 import sqlite3
-import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,7 +30,7 @@ from uuid import UUID
 
 import psycopg
 
-from suite.loadgen import LoadResult
+from suite.loadgen import LoadResult, latency_result
 from tallybook.ledger.chain import entry_hash
 from tallybook.ledger.ids import new_id
 
@@ -271,12 +270,4 @@ def run_batches(
         worker.start()
     for worker in workers:
         worker.join()
-    elapsed = time.perf_counter() - started
-    latencies_ms.sort()
-    return LoadResult(
-        requests=len(latencies_ms),
-        duration_seconds=elapsed,
-        p50_ms=statistics.median(latencies_ms),
-        p99_ms=latencies_ms[int(len(latencies_ms) * 0.99)],
-        errors=0,
-    )
+    return latency_result(latencies_ms, time.perf_counter() - started, errors=0)

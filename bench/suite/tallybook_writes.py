@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from suite.config import BATCH_TRANSFERS, CLIENTS, Sizes
-from suite.loadgen import LoadResult, fixed_body_script, transfer_script
+from suite.loadgen import LoadResult, post_loop, transfer_script
 from suite.processes import say
 from suite.servers import measure, tallybook_server
 from suite.tallybook_setup import CURRENCY, WriteFixture
@@ -88,15 +88,14 @@ def run_tallybook_writes(
         )
         hot_result = measure(base_url, script, connections=CLIENTS, sizes=sizes, log_path=log)
         say(f"  {label}: batches of {BATCH_TRANSFERS}, {sizes.batch_clients} clients, hot account")
-        script = fixed_body_script(
-            work,
-            f"{label}-batch",
-            path="/v1/transfers/batch",
-            headers=headers,
-            body_file=batch_body(fixture, work / f"{label}-batch.json"),
-            idempotency=True,
-        )
-        batch_result = measure(
-            base_url, script, connections=sizes.batch_clients, sizes=sizes, log_path=log
-        )
+        body = batch_body(fixture, work / f"{label}-batch.json").read_bytes()
+        post_loop(  # warm-up, not counted
+            base_url, "/v1/transfers/batch", headers=headers, body=body, clients=1,
+            duration_seconds=sizes.warmup_seconds, idempotency_prefix=f"{label}-warm",
+        )  # fmt: skip
+        batch_result = post_loop(
+            base_url, "/v1/transfers/batch", headers=headers, body=body,
+            clients=sizes.batch_clients, duration_seconds=sizes.load_seconds,
+            idempotency_prefix=label,
+        )  # fmt: skip
     return WriteResults(uniform_result, hot_result, batch_result)
