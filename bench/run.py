@@ -142,7 +142,7 @@ def main() -> None:
 
     say(f"W1-W3: Tallybook on PostgreSQL, {options.tallybook_workers} workers")
     written["postgresql (W1-W3)"] = url = database("write")
-    fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt")
+    fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
     postgresql_writes = run_tallybook_writes(
         "tallybook-postgresql",
         url,
@@ -179,7 +179,9 @@ def main() -> None:
 
     say(f"W3: raw psycopg, batches of {BATCH_TRANSFERS}")
     written["postgresql raw driver (W3)"] = raw_url = database("raw")
-    raw_fixture = prepare_write_database(raw_url, BATCH_TRANSFERS, work / "raw-accounts.txt")
+    raw_fixture = prepare_write_database(
+        raw_url, BATCH_TRANSFERS, work / "raw-accounts.txt", fund_customers=False
+    )
     raw_postgresql = raw_drivers.run_batches(
         functools.partial(raw_drivers.postgresql_batch, raw_url, raw_fixture.tenant_id),
         raw_fixture.hot_account,
@@ -218,7 +220,9 @@ def main() -> None:
     say("W4: Tallybook on SQLite, one process")
     sqlite_path = work / "tallybook-w4.db"
     written["sqlite (W4)"] = sqlite_url = f"sqlite:///{sqlite_path}"
-    sqlite_fixture = prepare_write_database(sqlite_url, ACCOUNTS, work / "sqlite-accounts.txt")
+    sqlite_fixture = prepare_write_database(
+        sqlite_url, ACCOUNTS, work / "sqlite-accounts.txt", fund_customers=False
+    )
     sqlite_writes = run_tallybook_writes(
         "tallybook-sqlite",
         sqlite_url,
@@ -233,7 +237,7 @@ def main() -> None:
     raw_sqlite_path = work / "raw-sqlite.db"
     written["sqlite raw driver (W4)"] = raw_sqlite_url = f"sqlite:///{raw_sqlite_path}"
     raw_sqlite_fixture = prepare_write_database(
-        raw_sqlite_url, BATCH_TRANSFERS, work / "raw-sqlite-accounts.txt"
+        raw_sqlite_url, BATCH_TRANSFERS, work / "raw-sqlite-accounts.txt", fund_customers=False
     )
     raw_sqlite: dict[int, LoadResult] = {}
     for batch_size in (CLIENTS, BATCH_TRANSFERS):

@@ -54,8 +54,8 @@ QUICK = Sizes(
     load_seconds=3,
     warmup_seconds=1,
     read_seconds=1,
-    history_entries=300_000,
-    history_depth=50_000,
+    history_entries=250_000,
+    history_depth=40_000,
     batch_clients=4,
 )
 

@@ -72,8 +72,11 @@ def bulk_accounts(ledger: Ledger, tenant_id: UUID, count: int, prefix: str) -> l
     return [row["id"] for row in rows]
 
 
-def prepare_write_database(url: str, account_count: int, accounts_file: Path) -> WriteFixture:
-    """Migrate the empty database at `url` and fill it for the write workloads."""
+def prepare_write_database(
+    url: str, account_count: int, accounts_file: Path, *, fund_customers: bool
+) -> WriteFixture:
+    """Migrate the empty database at `url` and fill it for the write workloads. Customers
+    are funded only when they pay (W1); the hot account always is."""
     database = Database(url)
     migrate.upgrade(database)
     with Ledger(database) as ledger:
@@ -83,7 +86,9 @@ def prepare_write_database(url: str, account_count: int, accounts_file: Path) ->
         world = ledger.system_account(tenant.id, SystemAccount.WORLD, CURRENCY).id
         hot = ledger.create_account(tenant.id, "hot", "Hot account").id
         customers = bulk_accounts(ledger, tenant.id, account_count, "customer")
-        fundings = [(hot, HOT_FUNDING)] + [(c, CUSTOMER_FUNDING) for c in customers]
+        fundings = [(hot, HOT_FUNDING)]
+        if fund_customers:
+            fundings += [(customer, CUSTOMER_FUNDING) for customer in customers]
         for start in range(0, len(fundings), FUNDING_BATCH):
             members = tuple(
                 CreateTransfer(tenant.id, world, account, amount, CURRENCY, TransferType.TOPUP)
