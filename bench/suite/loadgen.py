@@ -111,7 +111,15 @@ def post_loop(
     run_id = secrets.token_hex(6)
     deadline = time.perf_counter() + duration_seconds
 
+    failures: list[BaseException] = []
+
     def client(number: int) -> None:
+        try:
+            post(number)
+        except BaseException as failure:
+            failures.append(failure)
+
+    def post(number: int) -> None:
         nonlocal errors
         connection = http.client.HTTPConnection("127.0.0.1", address.port, timeout=300)
         count = 0
@@ -134,6 +142,8 @@ def post_loop(
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
     return latency_result(latencies_ms, time.perf_counter() - started, errors)
 
 

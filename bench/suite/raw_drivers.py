@@ -49,11 +49,14 @@ MULTI_ROW_LIMIT = 1000  # rows per INSERT, as SQLAlchemy's insertmanyvalues batc
 
 @dataclass(slots=True)
 class _Balance:
+    """A locked balance row; `is_new` when the account has none yet (it is inserted)."""
+
     account_id: UUID
     posted: int
     version: int
     last_sequence: int
     last_entry_hash: str | None
+    is_new: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def _compute(
 ) -> _Batch:
     """What the engine computes for a batch of posted transfers (funds were provisioned, so
     every transfer is accepted; a refused one would simply be left out)."""
+    for account_id in {a for pair in pairs for a in pair} - locked.keys():
+        locked[account_id] = _Balance(account_id, 0, 0, 0, None, is_new=True)
     now = datetime.now(UTC)
     transfers: list[tuple[Any, ...]] = []
     entries: list[tuple[Any, ...]] = []
@@ -144,8 +149,21 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
                     f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES {values}",
                     [value for row in rows for value in row],
                 )
+            new = [b for b in batch.balances if b.is_new]
+            if new:
+                cursor.executemany(
+                    "INSERT INTO balances (account_id, currency, tenant_id, posted, held, "
+                    "credit_limit, version, last_sequence, last_entry_hash, last_entry_at, "
+                    "updated_at) VALUES (%s, %s, %s, %s, 0, 0, %s, %s, %s, %s, %s)",
+                    [
+                        (b.account_id, CURRENCY, tenant_id, b.posted, b.version,
+                         b.last_sequence, b.last_entry_hash, batch.now, batch.now)
+                        for b in new
+                    ],
+                )  # fmt: skip
+            existing = [b for b in batch.balances if not b.is_new]
             values = ", ".join(
-                ["(%s::uuid, %s::bigint, %s::bigint, %s::bigint, %s)"] * len(batch.balances)
+                ["(%s::uuid, %s::bigint, %s::bigint, %s::bigint, %s)"] * len(existing)
             )
             cursor.execute(
                 "UPDATE balances AS b SET posted = v.posted, version = v.version, "
@@ -156,7 +174,7 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
                 [batch.now, batch.now]
                 + [
                     value
-                    for b in batch.balances
+                    for b in existing
                     for value in (
                         b.account_id,
                         b.posted,
@@ -215,23 +233,27 @@ def sqlite_batch(path: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]
             )
             stamp = _sqlite_time(batch.now)
             connection.executemany(
+                "INSERT INTO balances (account_id, currency, tenant_id, posted, held, "
+                "credit_limit, version, last_sequence, last_entry_hash, last_entry_at, "
+                "updated_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)",
+                [
+                    (b.account_id.hex, CURRENCY, tenant_id.hex, b.posted, b.version,
+                     b.last_sequence, b.last_entry_hash, stamp, stamp)
+                    for b in batch.balances
+                    if b.is_new
+                ],
+            )  # fmt: skip
+            connection.executemany(
                 "UPDATE balances SET posted = ?, version = ?, last_sequence = ?, "
                 "last_entry_hash = ?, last_entry_at = ?, updated_at = ? "
                 "WHERE account_id = ? AND currency = ?",
                 [
-                    (
-                        b.posted,
-                        b.version,
-                        b.last_sequence,
-                        b.last_entry_hash,
-                        stamp,
-                        stamp,
-                        b.account_id.hex,
-                        CURRENCY,
-                    )
+                    (b.posted, b.version, b.last_sequence, b.last_entry_hash, stamp, stamp,
+                     b.account_id.hex, CURRENCY)
                     for b in batch.balances
+                    if not b.is_new
                 ],
-            )
+            )  # fmt: skip
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -257,12 +279,17 @@ def run_batches(
     pairs = _pairs(hot, customers, batch_size)
     lock = threading.Lock()
 
+    failures: list[BaseException] = []
+
     def loop(apply: Callable[[list[tuple[UUID, UUID]]], None]) -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            apply(pairs)
-            with lock:
-                latencies_ms.append((time.perf_counter() - started) * 1000)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                apply(pairs)
+                with lock:
+                    latencies_ms.append((time.perf_counter() - started) * 1000)
+        except BaseException as failure:
+            failures.append(failure)
 
     started = time.perf_counter()
     workers = [threading.Thread(target=loop, args=(apply,)) for apply in appliers]
@@ -270,4 +297,6 @@ def run_batches(
         worker.start()
     for worker in workers:
         worker.join()
+    if failures:
+        raise failures[0]
     return latency_result(latencies_ms, time.perf_counter() - started, errors=0)
