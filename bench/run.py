@@ -326,7 +326,6 @@ def fill_report(
     """The rows and the issue's targets, each target computed from rows of the same run."""
     sizes = options.sizes
     workers = options.tallybook_workers
-    quick_note = " (quick)" if sizes is QUICK else ""
 
     # W1
     uniform = postgresql_writes.uniform
@@ -426,10 +425,10 @@ def fill_report(
 
     # W5
     depth = f"{sizes.history_depth:,} deep"
-    entries = f"{sizes.history_entries:,} entries{quick_note}"
     first = report.add(
-        row("W5", f"tallybook first page ({entries})", reads.first_page, unit=REQUESTS)
-    )
+        row("W5", f"tallybook first page, {sizes.history_entries:,} entries", reads.first_page,
+            unit=REQUESTS)
+    )  # fmt: skip
     deep = report.add(row("W5", f"tallybook page {depth}", reads.deep_page, unit=REQUESTS))
     report.add(row("W5", "DRF first page", drf_pages[0], unit=REQUESTS))
     drf_deep = report.add(row("W5", f"DRF page {depth} (?page=)", drf_pages[1], unit=REQUESTS))
@@ -441,8 +440,10 @@ def fill_report(
     report.target("W5", "DRF deep / tallybook deep p50", ratio(drf_deep.p50_ms, deep.p50_ms), 50)
 
     # W6
-    legs = f"{revenue_entries:,} entries{quick_note}"
-    now = report.add(row("W6", f"tallybook balance now ({legs})", reads.balance_now, unit=REQUESTS))
+    now = report.add(
+        row("W6", f"tallybook balance now, {revenue_entries:,} entries", reads.balance_now,
+            unit=REQUESTS)
+    )  # fmt: skip
     as_of = report.add(
         row("W6", "tallybook balance as of a past moment", reads.balance_as_of, unit=REQUESTS)
     )

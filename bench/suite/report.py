@@ -99,7 +99,7 @@ class Report:
 
     def render(self) -> str:
         header = (
-            f"{'':<3} {'system':<44} {'throughput':>16} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'':<3} {'system':<48} {'throughput':>16} {'p50 ms':>8} {'p99 ms':>8} "
             f"{'errors':>6}  {'ratio':>8} {'target':>9} {'result':>6}"
         )
         lines = [header, "-" * len(header)]
@@ -110,7 +110,7 @@ class Report:
                     f"{row.throughput:,.0f} {row.unit}" if row.throughput is not None else "-"
                 )
                 lines.append(
-                    f"{row.workload:<3} {row.system[:44]:<44} {throughput:>16} "
+                    f"{row.workload:<3} {row.system[:48]:<48} {throughput:>16} "
                     f"{_number(row.p50_ms):>8} {_number(row.p99_ms):>8} "
                     f"{'-' if row.errors is None else row.errors:>6}"
                 )
@@ -118,7 +118,7 @@ class Report:
                 measured = "-" if target.measured is None else _figure(target.measured, target.unit)
                 required = f"{target.comparison.value}{_figure(target.required, target.unit)}"
                 lines.append(
-                    f"{'':<3} {'  ' + target.description:<44} {'':>16} {'':>8} {'':>8} {'':>6}  "
+                    f"{'':<3} {'  ' + target.description:<48} {'':>16} {'':>8} {'':>8} {'':>6}  "
                     f"{measured:>8} {required:>9} {target.verdict:>6}"
                 )
         passed = sum(1 for t in self.targets if t.passed)
