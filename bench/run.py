@@ -1,0 +1,484 @@
+"""The side-by-side benchmark suite of issue 7: Tallybook and every baseline, in one run, on
+this machine, with durable settings; one table, one JSON file, and `tallybook verify` on
+every database written (drift fails the run).
+
+    make bench          # the issue's sizes (5,000,000-entry history: about 15 minutes)
+    make bench-quick    # short runs and a 300,000-entry history (under 3 minutes)
+    .venv/bin/python bench/run.py --help
+
+It starts everything itself: fresh PostgreSQL databases on the local server, SQLite files,
+`tallybook serve`, the baselines (installed into bench/.envs/ on first use), and wrk as the
+load generator. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from suite import drf, hordak, pgbench, raw_drivers
+from suite.config import (
+    ACCOUNTS,
+    BATCH_TRANSFERS,
+    CLIENTS,
+    FULL,
+    QUICK,
+    RESULTS_DIRECTORY,
+    RunOptions,
+)
+from suite.envs import ensure_env
+from suite.history_load import load_history
+from suite.history_reads import TallybookReads, drf_pages, tallybook_reads
+from suite.history_shape import shape_ending_an_hour_ago
+from suite.loadgen import LoadResult, ensure_wrk, transfer_script
+from suite.postgres import drop_database, durability_settings, recreate_database
+from suite.processes import say
+from suite.report import Comparison, Report, Row, machine, ratio
+from suite.servers import ceiling_server, measure, tallybook_server
+from suite.tallybook_setup import prepare_write_database
+from suite.tallybook_writes import TRANSFER_TEMPLATE, WriteResults, run_tallybook_writes
+from suite.verify import verify
+
+TRANSFERS = "transfers/s"
+REQUESTS = "req/s"
+
+
+def parse_arguments() -> tuple[RunOptions, argparse.Namespace]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, smaller history")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="tallybook serve --workers"
+    )
+    parser.add_argument(
+        "--drf-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 2) + 1,
+        help="gunicorn sync workers of the DRF baseline (default: gunicorn's 2 x cores + 1)",
+    )
+    parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--database-prefix", default="tb_bench_")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIRECTORY / "latest.json")
+    parser.add_argument(
+        "--keep-databases", action="store_true", help="leave the databases for inspection"
+    )
+    arguments = parser.parse_args()
+    options = RunOptions(
+        sizes=QUICK if arguments.quick else FULL,
+        postgresql_url=arguments.postgresql_url,
+        database_prefix=arguments.database_prefix,
+        tallybook_workers=arguments.workers,
+        drf_workers=arguments.drf_workers,
+        work_directory=RESULTS_DIRECTORY / "work",
+    )
+    return options, arguments
+
+
+def _figure(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def row(
+    workload: str,
+    system: str,
+    result: LoadResult,
+    *,
+    per_request: int = 1,
+    unit: str = TRANSFERS,
+    note: str = "",
+) -> Row:
+    return Row(
+        workload=workload,
+        system=system,
+        throughput=result.requests_per_second * per_request,
+        unit=unit,
+        p50_ms=_figure(result.p50_ms),
+        p99_ms=_figure(result.p99_ms),
+        errors=result.errors,
+        note=note,
+    )
+
+
+def main() -> None:
+    options, arguments = parse_arguments()
+    sizes = options.sizes
+    work = options.work_directory
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    report = Report(sizes=sizes.name)
+    wrk = ensure_wrk()
+    report.environment = {
+        "machine": machine(),
+        "load_generator": subprocess.run(
+            [wrk, "--version"], capture_output=True, text=True, check=False
+        ).stdout.splitlines()[0],
+        "postgresql": durability_settings(options.postgresql_url),
+        "sqlite": "WAL, synchronous=FULL",
+        "tallybook_workers": options.tallybook_workers,
+        "drf_workers": options.drf_workers,
+        "clients": CLIENTS,
+        "load_seconds": sizes.load_seconds,
+        "history_entries": sizes.history_entries,
+        "history_depth": sizes.history_depth,
+    }
+    if report.environment["postgresql"].get("synchronous_commit") != "on":
+        report.notes.append("PostgreSQL synchronous_commit is not on: figures are not durable")
+    started = time.perf_counter()
+
+    def database(name: str) -> str:
+        return recreate_database(options.postgresql_url, options.database_prefix + name)
+
+    written: dict[str, str] = {}
+
+    say("baselines' environments")
+    drf_python = ensure_env("drf", work / "envs.log")
+    hordak_python = ensure_env("hordak", work / "envs.log")
+
+    say(f"W1-W3: Tallybook on PostgreSQL, {options.tallybook_workers} workers")
+    written["postgresql (W1-W3)"] = url = database("write")
+    fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
+    postgresql_writes = run_tallybook_writes(
+        "tallybook-postgresql",
+        url,
+        fixture,
+        workers=options.tallybook_workers,
+        sizes=sizes,
+        work=work,
+        uniform=True,
+    )
+
+    say("W1: the bare FastAPI POST endpoint (HTTP ceiling)")
+    service, base_url = ceiling_server(options.tallybook_workers, work / "ceiling.log")
+    with service:
+        script = transfer_script(
+            work,
+            "ceiling",
+            path="/v1/transfers",
+            headers={"Content-Type": "application/json", "Authorization": "Bearer unused"},
+            body_template=TRANSFER_TEMPLATE,
+            accounts_file=fixture.accounts_file,
+            hot_account=None,
+            idempotency=True,
+        )
+        ceiling = measure(
+            base_url, script, connections=CLIENTS, sizes=sizes, log_path=work / "ceiling.log"
+        )
+
+    say("W1-W3: pgbench on the same PostgreSQL")
+    pgbench_url = database("pgbench")
+    pgbench.prepare(pgbench_url)
+    pgbench_uniform = pgbench.run(pgbench_url, "uniform", pgbench.UNIFORM_SCRIPT, sizes, work)
+    pgbench_hot = pgbench.run(pgbench_url, "hot", pgbench.HOT_SCRIPT, sizes, work)
+    pgbench_hot_one = pgbench.run(pgbench_url, "hot", pgbench.HOT_SCRIPT, sizes, work, clients=1)
+
+    say(f"W3: raw psycopg, batches of {BATCH_TRANSFERS}")
+    written["postgresql raw driver (W3)"] = raw_url = database("raw")
+    raw_fixture = prepare_write_database(
+        raw_url, BATCH_TRANSFERS, work / "raw-accounts.txt", fund_customers=False
+    )
+    raw_postgresql = raw_drivers.run_batches(
+        functools.partial(raw_drivers.postgresql_batch, raw_url, raw_fixture.tenant_id),
+        raw_fixture.hot_account,
+        raw_fixture.customers,
+        batch_size=BATCH_TRANSFERS,
+        threads=1,
+        duration_seconds=sizes.load_seconds,
+    )
+
+    shape = shape_ending_an_hour_ago(sizes.history_entries)
+    say(f"W1, W2, W5: the DRF baseline ({options.drf_workers} gunicorn workers)")
+    drf_url = database("drf")
+    drf_fixture = drf.prepare(drf_url, drf_python, shape, work)
+    service, base_url = drf.server(drf_url, drf_python, options.drf_workers, work / "drf.log")
+    with service:
+        drf_results: dict[str, LoadResult] = {}
+        for name, hot in (("uniform", None), ("hot", str(drf_fixture.hot_wallet))):
+            say(f"  drf: one transfer a request, {CLIENTS} clients, {name}")
+            script = transfer_script(
+                work,
+                f"drf-{name}",
+                path="/api/balance/transfers/",
+                headers={"Content-Type": "application/json"},
+                body_template=drf.TRANSFER_TEMPLATE,
+                accounts_file=drf_fixture.accounts_file,
+                hot_account=hot,
+                idempotency=False,
+            )
+            drf_results[name] = measure(
+                base_url, script, connections=CLIENTS, sizes=sizes, log_path=work / "drf.log"
+            )
+        drf_first, drf_deep = drf_pages(
+            base_url, drf_fixture, depth=sizes.history_depth, sizes=sizes, work=work
+        )
+
+    say("W4: Tallybook on SQLite, one process")
+    sqlite_path = work / "tallybook-w4.db"
+    written["sqlite (W4)"] = sqlite_url = f"sqlite:///{sqlite_path}"
+    sqlite_fixture = prepare_write_database(
+        sqlite_url, ACCOUNTS, work / "sqlite-accounts.txt", fund_customers=False
+    )
+    sqlite_writes = run_tallybook_writes(
+        "tallybook-sqlite",
+        sqlite_url,
+        sqlite_fixture,
+        workers=1,
+        sizes=sizes,
+        work=work,
+        uniform=False,
+    )
+
+    say("W4: raw sqlite3")
+    raw_sqlite_path = work / "raw-sqlite.db"
+    written["sqlite raw driver (W4)"] = raw_sqlite_url = f"sqlite:///{raw_sqlite_path}"
+    raw_sqlite_fixture = prepare_write_database(
+        raw_sqlite_url, BATCH_TRANSFERS, work / "raw-sqlite-accounts.txt", fund_customers=False
+    )
+    raw_sqlite: dict[int, LoadResult] = {}
+    for batch_size in (CLIENTS, BATCH_TRANSFERS):
+        say(f"  raw sqlite3: batches of {batch_size}")
+        raw_sqlite[batch_size] = raw_drivers.run_batches(
+            functools.partial(
+                raw_drivers.sqlite_batch, str(raw_sqlite_path), raw_sqlite_fixture.tenant_id
+            ),
+            raw_sqlite_fixture.hot_account,
+            raw_sqlite_fixture.customers,
+            batch_size=batch_size,
+            threads=1,
+            duration_seconds=sizes.load_seconds,
+        )
+
+    say(f"W5, W6: a {sizes.history_entries:,}-entry history on PostgreSQL")
+    written["postgresql history (W5, W6)"] = history_url = database("history")
+    history = load_history(history_url, shape)
+    service, base_url = tallybook_server(
+        history_url, options.tallybook_workers, work / "tallybook-history.log"
+    )
+    with service:
+        reads = tallybook_reads(
+            base_url, history, depth=sizes.history_depth, sizes=sizes, work=work
+        )
+
+    say("W6 (and W1 for reference): django-hordak on the same PostgreSQL")
+    hordak_url = database("hordak")
+    hordak_results = hordak.run(hordak_url, hordak_python, shape.revenue_entries, sizes, work)
+
+    say("tallybook verify on every database written")
+    for name, database_url in written.items():
+        report.verify[name] = verify(name, database_url, work / "verify.log")
+
+    fill_report(
+        report,
+        options,
+        postgresql_writes=postgresql_writes,
+        sqlite_writes=sqlite_writes,
+        ceiling=ceiling,
+        pgbench_uniform=pgbench_uniform,
+        pgbench_hot=pgbench_hot,
+        pgbench_hot_one=pgbench_hot_one,
+        raw_postgresql=raw_postgresql,
+        raw_sqlite=raw_sqlite,
+        drf_results=drf_results,
+        drf_pages=(drf_first, drf_deep),
+        reads=reads,
+        hordak_results=hordak_results,
+        revenue_entries=shape.revenue_entries,
+    )
+    report.environment["run_seconds"] = round(time.perf_counter() - started)
+    if not arguments.keep_databases:
+        for name in ("write", "pgbench", "raw", "drf", "history", "hordak"):
+            drop_database(options.postgresql_url, options.database_prefix + name)
+        for path in (sqlite_path, raw_sqlite_path):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    table = report.render()
+    print(table)
+    report.save(arguments.output)
+    arguments.output.with_suffix(".txt").write_text(table + "\n", encoding="utf-8")
+    say(f"saved {arguments.output} (logs in {work}); {report.environment['run_seconds']} s")
+    if not report.ok:
+        sys.exit("tallybook verify found drift: the run fails")
+
+
+def fill_report(
+    report: Report,
+    options: RunOptions,
+    *,
+    postgresql_writes: WriteResults,
+    sqlite_writes: WriteResults,
+    ceiling: LoadResult,
+    pgbench_uniform: LoadResult,
+    pgbench_hot: LoadResult,
+    pgbench_hot_one: LoadResult,
+    raw_postgresql: LoadResult,
+    raw_sqlite: dict[int, LoadResult],
+    drf_results: dict[str, LoadResult],
+    drf_pages: tuple[LoadResult, LoadResult],
+    reads: TallybookReads,
+    hordak_results: hordak.HordakResults,
+    revenue_entries: int,
+) -> None:
+    """The rows and the issue's targets, each target computed from rows of the same run."""
+    sizes = options.sizes
+    workers = options.tallybook_workers
+
+    # W1
+    uniform = postgresql_writes.uniform
+    assert uniform is not None
+    w1 = report.add(row("W1", f"tallybook, PostgreSQL, {workers} workers", uniform))
+    w1_pgbench = report.add(row("W1", f"pgbench uniform, {CLIENTS} clients", pgbench_uniform))
+    w1_ceiling = report.add(
+        row("W1", f"bare FastAPI POST, {workers} workers", ceiling, unit=REQUESTS)
+    )
+    w1_drf = report.add(
+        row("W1", f"DRF + gunicorn, {options.drf_workers} workers", drf_results["uniform"])
+    )
+    report.add(
+        row(
+            "W1",
+            f"django-hordak transfer_to, {hordak.TRANSFER_THREADS} threads",
+            hordak_results.transfers,
+            note="reference only: no balance row, no funds check, not over HTTP",
+        )
+    )
+    report.target("W1", "vs pgbench uniform", ratio(w1.throughput, w1_pgbench.throughput), 0.5)
+    report.target("W1", "vs bare FastAPI POST", ratio(w1.throughput, w1_ceiling.throughput), 0.6)
+    report.target("W1", "vs DRF", ratio(w1.throughput, w1_drf.throughput), 5)
+
+    # W2
+    w2 = report.add(row("W2", f"tallybook, PostgreSQL, {workers} workers", postgresql_writes.hot))
+    report.add(row("W2", f"pgbench hot, {CLIENTS} clients", pgbench_hot))
+    report.add(row("W2", "pgbench hot, 1 client", pgbench_hot_one))
+    best_hot = max(pgbench_hot.requests_per_second, pgbench_hot_one.requests_per_second)
+    w2_drf = report.add(
+        row("W2", f"DRF + gunicorn, {options.drf_workers} workers", drf_results["hot"])
+    )
+    report.target("W2", "vs pgbench hot (better of the two)", ratio(w2.throughput, best_hot), 3)
+    report.target("W2", "vs DRF", ratio(w2.throughput, w2_drf.throughput), 10)
+    report.target("W2", "p99", w2.p99_ms, 50, Comparison.AT_MOST, "ms")
+    report.target("W2", "errors", float(w2.errors or 0), 0, Comparison.AT_MOST, "errors")
+
+    # W3
+    w3 = report.add(
+        row(
+            "W3",
+            f"tallybook batch endpoint, {sizes.batch_clients} clients",
+            postgresql_writes.batch,
+            per_request=BATCH_TRANSFERS,
+        )
+    )
+    w3_raw = report.add(
+        row(
+            "W3",
+            f"raw psycopg, batches of {BATCH_TRANSFERS}",
+            raw_postgresql,
+            per_request=BATCH_TRANSFERS,
+        )
+    )
+    report.target("W3", "vs raw psycopg batch", ratio(w3.throughput, w3_raw.throughput), 0.5)
+    report.target("W3", "vs pgbench hot (better of the two)", ratio(w3.throughput, best_hot), 30)
+
+    # W4
+    w4_single = report.add(row("W4", "tallybook SQLite, single transfers (W2)", sqlite_writes.hot))
+    w4_batch = report.add(
+        row(
+            "W4",
+            "tallybook SQLite, batch endpoint (W3)",
+            sqlite_writes.batch,
+            per_request=BATCH_TRANSFERS,
+        )
+    )
+    raw_small = report.add(
+        row(
+            "W4",
+            f"raw sqlite3, batches of {CLIENTS}",
+            raw_sqlite[CLIENTS],
+            per_request=CLIENTS,
+            note=f"{CLIENTS} clients can have at most {CLIENTS} transfers waiting",
+        )
+    )
+    raw_large = report.add(
+        row(
+            "W4",
+            f"raw sqlite3, batches of {BATCH_TRANSFERS}",
+            raw_sqlite[BATCH_TRANSFERS],
+            per_request=BATCH_TRANSFERS,
+        )
+    )
+    report.target(
+        "W4",
+        f"single vs raw sqlite3 batch of {CLIENTS}",
+        ratio(w4_single.throughput, raw_small.throughput),
+        0.5,
+    )
+    report.target(
+        "W4",
+        f"batch vs raw sqlite3 batch of {BATCH_TRANSFERS}",
+        ratio(w4_batch.throughput, raw_large.throughput),
+        0.5,
+    )
+
+    # W5
+    depth = f"{sizes.history_depth:,} deep"
+    first = report.add(
+        row("W5", f"tallybook first page, {sizes.history_entries:,} entries", reads.first_page,
+            unit=REQUESTS)
+    )  # fmt: skip
+    deep = report.add(row("W5", f"tallybook page {depth}", reads.deep_page, unit=REQUESTS))
+    report.add(row("W5", "DRF first page", drf_pages[0], unit=REQUESTS))
+    drf_deep = report.add(row("W5", f"DRF page {depth} (?page=)", drf_pages[1], unit=REQUESTS))
+    report.target("W5", "first page p50", first.p50_ms, 5, Comparison.AT_MOST, "ms")
+    report.target("W5", "deep page p50", deep.p50_ms, 5, Comparison.AT_MOST, "ms")
+    report.target(
+        "W5", "deep / first p50", ratio(deep.p50_ms, first.p50_ms), 1.5, Comparison.AT_MOST
+    )
+    report.target("W5", "DRF deep / tallybook deep p50", ratio(drf_deep.p50_ms, deep.p50_ms), 50)
+
+    # W6
+    now = report.add(
+        row("W6", f"tallybook balance now, {revenue_entries:,} entries", reads.balance_now,
+            unit=REQUESTS)
+    )  # fmt: skip
+    as_of = report.add(
+        row("W6", "tallybook balance as of a past moment", reads.balance_as_of, unit=REQUESTS)
+    )
+    hordak_now = report.add(
+        row(
+            "W6",
+            f"django-hordak get_balance() ({hordak_results.legs:,} legs)",
+            hordak_results.balance_now,
+            unit=REQUESTS,
+            note="in process, no HTTP",
+        )
+    )
+    hordak_as_of = report.add(
+        row(
+            "W6",
+            "django-hordak get_balance(as_of=date)",
+            hordak_results.balance_as_of,
+            unit=REQUESTS,
+            note="in process, no HTTP",
+        )
+    )
+    report.target("W6", "balance now p50", now.p50_ms, 2, Comparison.AT_MOST, "ms")
+    report.target("W6", "balance as of p50", as_of.p50_ms, 2, Comparison.AT_MOST, "ms")
+    report.target("W6", "hordak / tallybook, now", ratio(hordak_now.p50_ms, now.p50_ms), 100)
+    report.target("W6", "hordak / tallybook, as of", ratio(hordak_as_of.p50_ms, as_of.p50_ms), 100)
+
+    report.notes.append(
+        "load generator: wrk (Lua scripts; latency as the client sees it, HTTP included)"
+    )
+    if sizes is QUICK:
+        report.notes.append(
+            f"quick run: {sizes.load_seconds} s per load, a {sizes.history_entries:,}-entry "
+            f"history (the issue's W5 is 5,000,000, page 100,000 deep; W6 1,000,000 entries)"
+        )
+
+
+if __name__ == "__main__":
+    main()

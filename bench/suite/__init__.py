@@ -1,0 +1,1 @@
+"""The side-by-side benchmark suite run by `make bench` / `make bench-quick` (see run.py)."""

@@ -1,0 +1,78 @@
+"""The HTTP servers measured under load, and one measurement of a server with wrk: a short
+warm-up (not counted) followed by the measured run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from suite.config import BASELINES_DIRECTORY, TALLYBOOK_BIN, Sizes
+from suite.loadgen import LoadResult, run_wrk
+from suite.processes import Service, free_port
+
+
+def tallybook_server(database_url: str, workers: int, log_path: Path) -> tuple[Service, str]:
+    """`tallybook serve` on a free port, as an operator runs it."""
+    port = free_port()
+    command: list[str | Path] = [
+        TALLYBOOK_BIN / "tallybook",
+        "serve",
+        "--database-url",
+        database_url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    base_url = f"http://127.0.0.1:{port}"
+    return Service("tallybook", command, f"{base_url}/readyz", log_path), base_url
+
+
+def ceiling_server(workers: int, log_path: Path) -> tuple[Service, str]:
+    """The bare FastAPI endpoint, served by uvicorn with the same workers and defaults."""
+    port = free_port()
+    command: list[str | Path] = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        BASELINES_DIRECTORY,
+        "fastapi_ceiling:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    base_url = f"http://127.0.0.1:{port}"
+    return Service("fastapi-ceiling", command, f"{base_url}/healthz", log_path), base_url
+
+
+def measure(
+    base_url: str,
+    script: Path,
+    *,
+    connections: int,
+    sizes: Sizes,
+    log_path: Path,
+    read: bool = False,
+) -> LoadResult:
+    """Warm up, then measure. Reads (single client) run `read_seconds`, loads `load_seconds`."""
+    run_wrk(
+        base_url,
+        script,
+        connections=connections,
+        duration_seconds=sizes.warmup_seconds,
+        log_path=log_path,
+    )
+    return run_wrk(
+        base_url,
+        script,
+        connections=connections,
+        duration_seconds=sizes.read_seconds if read else sizes.load_seconds,
+        log_path=log_path,
+    )
