@@ -33,10 +33,6 @@ class HistoryShape:
     def revenue_entries(self) -> int:
         return self.transfers // len(BLOCK) * 2
 
-    @property
-    def ended_at(self) -> datetime:
-        return self.moment(self.transfers - 1)
-
     def moment(self, transfer_number: int) -> datetime:
         return self.started_at + timedelta(seconds=transfer_number)
 
