@@ -112,7 +112,7 @@ def test_a_refund_never_passes_the_charge(ledger: Ledger, book: Book) -> None:
     order = charge(ledger, book)
     refund(ledger, book, order, "20.00")
 
-    with pytest.raises(RefundExceedsCharge):
+    with pytest.raises(RefundExceedsCharge, match=r"has 10\.00 CNY left to refund, 10\.01 CNY"):
         refund(ledger, book, order, "10.01")
     refund(ledger, book, order, "10.00")
     with pytest.raises(InvalidState) as refused:

@@ -156,12 +156,12 @@ def test_a_percentage_fee_is_rounded_half_up(ledger: Ledger, book: Book) -> None
 
 def test_below_the_minimum_or_not_covering_the_fee_is_refused(ledger: Ledger, book: Book) -> None:
     charge_fees(ledger, book, minimum="10.00", fee_fixed="2.00")
-    with pytest.raises(BelowMinimum):
+    with pytest.raises(BelowMinimum, match=r"^the smallest withdrawal is 10\.00 CNY$"):
         request(ledger, book, "9.99")
     assert request(ledger, book, "10.00").payout == 800
 
     charge_fees(ledger, book, fee_fixed="20.00")
-    with pytest.raises(BelowMinimum):
+    with pytest.raises(BelowMinimum, match=r"^20\.00 CNY does not cover the fee of 20\.00 CNY$"):
         request(ledger, book, "20.00")
 
 
@@ -170,7 +170,7 @@ def test_the_daily_maximum_counts_what_was_asked_and_not_released(
 ) -> None:
     charge_fees(ledger, book, daily_maximum="50.00")
     first = request(ledger, book, "30.00")
-    with pytest.raises(DailyLimitExceeded):
+    with pytest.raises(DailyLimitExceeded, match=r"50\.00 CNY a day; 30\.00 CNY is already"):
         request(ledger, book, "20.01")
     with pytest.raises(DailyLimitExceeded):
         withdrawals.edit(ledger, book.tenant.id, first.id, amount=Decimal("50.01"))

@@ -43,7 +43,7 @@ from sqlalchemy import Connection
 from tallybook.ledger import errors, posting
 from tallybook.ledger.commands import CreateTransfer, content_hash
 from tallybook.ledger.limits import check_idempotency_key
-from tallybook.ledger.money import to_minor_units
+from tallybook.ledger.money import format_minor_units, to_minor_units
 from tallybook.model import (
     Account,
     AccountKind,
@@ -236,6 +236,10 @@ class StepWork:
         if decimals is None:
             raise errors.UnknownCurrency(currency)
         return decimals
+
+    def money(self, tenant_id: UUID, currency: str, minor: int) -> str:
+        """`minor` units as a person reads them in a message: `200.00 CNY`."""
+        return f"{format_minor_units(minor, self.decimals(tenant_id, currency))} {currency}"
 
     def minor_units(
         self, tenant_id: UUID, currency: str, amount: Decimal, field: str = "amount"

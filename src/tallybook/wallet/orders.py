@@ -185,9 +185,10 @@ class RefundOrder(_OrderStep):
         if self.amount is not None:
             amount = work.minor_units(self.tenant_id, order.currency, self.amount)
             if amount > order.refundable:
+                left = work.money(self.tenant_id, order.currency, order.refundable)
+                asked = work.money(self.tenant_id, order.currency, amount)
                 raise RefundExceedsCharge(
-                    f"order {order.order_number} has {order.refundable} minor units left to "
-                    f"refund, {amount} asked",
+                    f"order {order.order_number} has {left} left to refund, {asked} asked",
                     field="amount",
                 )
         refund_id = new_id()

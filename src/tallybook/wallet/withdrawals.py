@@ -129,14 +129,17 @@ class _WithdrawalStep(Step[Withdrawal]):
         for account in (account_id, self.policy.world_account_id, self.policy.fees_account_id):
             yield self.tenant_id, account, currency
 
-    def _check_amount(self, amount: int, fee: int) -> None:
+    def _check_amount(self, work: StepWork, currency: str, amount: int, fee: int) -> None:
+        def money(minor: int) -> str:
+            return work.money(self.tenant_id, currency, minor)
+
         if amount < self.policy.minimum:
             raise BelowMinimum(
-                f"the smallest withdrawal is {self.policy.minimum} minor units", field="amount"
+                f"the smallest withdrawal is {money(self.policy.minimum)}", field="amount"
             )
         if fee >= amount:
             raise BelowMinimum(
-                f"{amount} minor units do not cover the fee of {fee}", field="amount"
+                f"{money(amount)} does not cover the fee of {money(fee)}", field="amount"
             )
 
     def _count(self, work: StepWork, key: RecordKey, account_id: UUID, change: int) -> None:
@@ -147,9 +150,10 @@ class _WithdrawalStep(Step[Withdrawal]):
         )
         maximum = self.policy.daily_maximum
         if change > 0 and maximum is not None and total.amount + change > maximum:
+            asked = work.money(self.tenant_id, currency, total.amount)
             raise DailyLimitExceeded(
-                f"account {account} may withdraw {maximum} minor units of {currency} a day; "
-                f"{total.amount} are already asked for on {day}",
+                f"account {account} may withdraw {work.money(self.tenant_id, currency, maximum)}"
+                f" a day; {asked} is already asked for on {day}",
                 field="amount",
             )
         work.put(key, replace(total, amount=total.amount + change))
@@ -284,7 +288,7 @@ class CreateWithdrawal(_WithdrawalStep):
         work.customer_account(self.tenant_id, self.account_id, "account_id")
         amount = work.minor_units(self.tenant_id, self.currency, self.amount)
         fee = self.policy.fee(amount)
-        self._check_amount(amount, fee)
+        self._check_amount(work, self.currency, amount, fee)
         day = self.policy.day(work.now)
         key = day_key(self.tenant_id, self.account_id, self.currency, day)
         self._count(work, key, self.account_id, amount)
@@ -354,7 +358,7 @@ class EditWithdrawal(_ExistingWithdrawalStep):
             amount = work.minor_units(self.tenant_id, self.currency, self.amount)
             if amount != withdrawal.amount:
                 fee = self.policy.fee(amount)
-                self._check_amount(amount, fee)
+                self._check_amount(work, self.currency, amount, fee)
                 self._release(work, withdrawal, _references(withdrawal, note="replaced by an edit"))
                 key = day_key(self.tenant_id, self.account_id, self.currency, self.day)
                 self._count(work, key, self.account_id, amount)
