@@ -22,11 +22,11 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from suite.entry_rows import chained_entry
 from suite.history_shape import CUSTOMERS, HistoryShape, Move, moves
 from suite.processes import say
 from tallybook.auth.keys import issue_key
 from tallybook.ledger import Ledger
-from tallybook.ledger.chain import entry_hash
 from tallybook.ledger.ids import new_id
 from tallybook.model import Role, SystemAccount
 from tallybook.storage import migrate
@@ -133,24 +133,22 @@ def _add(
     )  # fmt: skip
     for account, signed in ((debit, -move.amount_minor), (credit, move.amount_minor)):
         head = heads[account]
-        before, after = head.posted, head.posted + signed
-        sequence = head.sequence + 1
-        digest = entry_hash(
-            head.hash,
-            transfer_id=transfer_id,
-            account_id=account,
-            currency=CURRENCY,
-            amount=signed,
-            balance_before=before,
-            balance_after=after,
-            sequence=sequence,
-            created_at=moment,
+        entry = chained_entry(
+            tenant_id,
+            transfer_id,
+            account,
+            CURRENCY,
+            signed,
+            (head.posted, head.sequence, head.hash),
+            moment,
         )
-        entry_rows.append(
-            (tenant_id, transfer_id, account, CURRENCY, signed, before, after, sequence, moment,
-             digest)
-        )  # fmt: skip
-        head.posted, head.sequence, head.hash, head.at = after, sequence, digest, moment
+        entry_rows.append(entry.row)
+        head.posted, head.sequence, head.hash, head.at = (
+            entry.balance_after,
+            entry.sequence,
+            entry.hash,
+            moment,
+        )
 
 
 def _drop_plain_indexes(

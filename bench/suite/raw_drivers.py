@@ -30,8 +30,8 @@ from uuid import UUID
 
 import psycopg
 
+from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
-from tallybook.ledger.chain import entry_hash
 from tallybook.ledger.ids import new_id
 
 CURRENCY = "CNY"
@@ -86,25 +86,11 @@ def _compute(
         transfers.append((transfer_id, tenant_id, debit, credit, AMOUNT_MINOR, CURRENCY, now))
         for account_id, signed in ((debit, -AMOUNT_MINOR), (credit, AMOUNT_MINOR)):
             balance = locked[account_id]
-            before, after = balance.posted, balance.posted + signed
-            sequence = balance.last_sequence + 1
-            digest = entry_hash(
-                balance.last_entry_hash,
-                transfer_id=transfer_id,
-                account_id=account_id,
-                currency=CURRENCY,
-                amount=signed,
-                balance_before=before,
-                balance_after=after,
-                sequence=sequence,
-                created_at=now,
-            )
-            entries.append(
-                (tenant_id, transfer_id, account_id, CURRENCY, signed, before, after, sequence,
-                 now, digest)
-            )  # fmt: skip
-            balance.posted, balance.last_sequence = after, sequence
-            balance.last_entry_hash = digest
+            head = (balance.posted, balance.last_sequence, balance.last_entry_hash)
+            entry = chained_entry(tenant_id, transfer_id, account_id, CURRENCY, signed, head, now)
+            entries.append(entry.row)
+            balance.posted, balance.last_sequence = entry.balance_after, entry.sequence
+            balance.last_entry_hash = entry.hash
             balance.version += 1
     return _Batch(transfers, entries, list(locked.values()), now)
 
