@@ -15,16 +15,22 @@ from tallybook.ledger import Ledger, PostPending, ReverseTransfer, VoidPending, 
 from tallybook.model import Role, TransferStatus
 from tallybook.wallet import orders, topups, withdrawals
 from tallybook.wallet.withdrawals import WithdrawalAction
-from tallybook.wallet_model import OrderStatus, WithdrawalStatus
-from tests.support import available, open_book, top_up
+from tallybook.wallet_model import OrderStatus, Withdrawal, WithdrawalStatus
+from tests.support import Book, available, open_book, top_up
 
 
-def test_a_withdrawals_hold_cannot_be_voided_or_posted_from_outside(ledger: Ledger) -> None:
+def alice_withdraws_60_of_100(ledger: Ledger) -> tuple[Book, Withdrawal]:
+    """Alice has 100.00 CNY and asks to withdraw 60.00: held, pending review."""
     book = open_book(ledger)
     top_up(ledger, book, book.alice, "100.00")
     withdrawal = withdrawals.create(
         ledger, book.tenant.id, book.alice, Decimal(60), "CNY", destination={"alipay": "a@x"}
     ).record
+    return book, withdrawal
+
+
+def test_a_withdrawals_hold_cannot_be_voided_or_posted_from_outside(ledger: Ledger) -> None:
+    book, withdrawal = alice_withdraws_60_of_100(ledger)
 
     with pytest.raises(errors.TransferOwnedByFlow) as voided:
         ledger.execute(VoidPending(book.tenant.id, withdrawal.payout_hold_id))
@@ -40,11 +46,7 @@ def test_a_withdrawals_hold_cannot_be_voided_or_posted_from_outside(ledger: Ledg
 
 
 def test_a_paid_withdrawal_cannot_be_reversed_from_outside(ledger: Ledger) -> None:
-    book = open_book(ledger)
-    top_up(ledger, book, book.alice, "100.00")
-    withdrawal = withdrawals.create(
-        ledger, book.tenant.id, book.alice, Decimal(60), "CNY", destination={"alipay": "a@x"}
-    ).record
+    book, withdrawal = alice_withdraws_60_of_100(ledger)
     withdrawals.move(ledger, book.tenant.id, withdrawal.id, WithdrawalAction.APPROVE)
     paid = withdrawals.move(
         ledger, book.tenant.id, withdrawal.id, WithdrawalAction.PAY, payout_reference="PAY-1"
@@ -87,11 +89,7 @@ def test_a_top_up_credit_cannot_be_reversed_behind_the_top_up(ledger: Ledger) ->
 
 
 def test_the_transfers_api_answers_409_naming_the_flow(ledger: Ledger) -> None:
-    book = open_book(ledger)
-    top_up(ledger, book, book.alice, "100.00")
-    withdrawal = withdrawals.create(
-        ledger, book.tenant.id, book.alice, Decimal(60), "CNY", destination={"alipay": "a@x"}
-    ).record
+    book, withdrawal = alice_withdraws_60_of_100(ledger)
     owner_key = issue_key(ledger, book.tenant.id, "alice", Role.WRITE, book.alice)[1]
 
     with TestClient(create_app(ledger=ledger)) as client:
