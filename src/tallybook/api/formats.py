@@ -7,7 +7,9 @@ gets the default rather than a 406, since a browser or curl asks for `*/*` anywa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 from tallybook.ledger import errors
 from tallybook.render.formats import MEDIA_TYPES, OutputFormat
@@ -26,19 +28,26 @@ _FORMAT_OF_MEDIA_TYPE = {
 }
 
 
+# RFC 9110 section 12.4.2: a weight is 0 to 1 with at most three decimals.
+_QUALITY = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+
+
+def _quality(value: str) -> Decimal:
+    """A media range's weight; one that is not a valid weight counts as 0 (not acceptable)."""
+    text = value.strip()
+    return Decimal(text) if _QUALITY.fullmatch(text) else Decimal(0)
+
+
 def _accepted(accept: str) -> list[str]:
     """The media types of an Accept header, best quality first (ties keep their order)."""
-    ranked: list[tuple[float, int, str]] = []
+    ranked: list[tuple[Decimal, int, str]] = []
     for position, part in enumerate(accept.split(",")):
         media_type, *parameters = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
+        quality = Decimal(1)
         for parameter in parameters:
             name, _, value = parameter.partition("=")
             if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+                quality = _quality(value)
         ranked.append((-quality, position, media_type.lower()))
     return [media_type for quality, _, media_type in sorted(ranked) if quality < 0]
 
