@@ -151,3 +151,15 @@ def test_the_history_of_an_unknown_account_is_404(client: TestClient, keys: Keys
             "account_not_found",
             "account_id",
         )
+
+
+def test_a_misspelt_filter_is_refused_rather_than_ignored(client: TestClient, keys: Keys) -> None:
+    alice = create_account(client, keys.write, "alice")
+    transfer(client, keys.write, "@world", alice, "100.00")
+
+    misspelt = client.get("/v1/entries", params={"tpye": "topup"}, headers=keys.read)
+    spelt = client.get("/v1/entries", params={"type": "topup"}, headers=keys.read)
+
+    assert misspelt.status_code == 422
+    assert misspelt.json()["field"] == "tpye"
+    assert spelt.status_code == 200 and len(spelt.json()["data"]) == 2

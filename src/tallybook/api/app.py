@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.ledger = the_ledger
+    app.state.declared_query_parameters = {}
     problems.install(app)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
