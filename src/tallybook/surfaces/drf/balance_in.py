@@ -99,5 +99,4 @@ async def create_balance_in(request: Request, response: Response) -> dict[str, A
     )
     if result.replayed:
         response.status_code = 200
-    stored = topups.get(caller.ledger, caller.tenant_id, result.record.id)
-    return _rendered(caller, TenantStyle.of(caller), [stored])[0]
+    return _rendered(caller, TenantStyle.of(caller), [result.record])[0]

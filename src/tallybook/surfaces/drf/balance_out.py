@@ -88,8 +88,10 @@ def _rendered(
     ]
 
 
-def _one(caller: Caller, withdrawal: Withdrawal) -> dict[str, Any]:
-    return _rendered(caller, TenantStyle.of(caller), [withdrawal])[0]
+def _one(
+    caller: Caller, withdrawal: Withdrawal, style: TenantStyle | None = None
+) -> dict[str, Any]:
+    return _rendered(caller, style or TenantStyle.of(caller), [withdrawal])[0]
 
 
 def _visible(caller: Caller, pk: str) -> Withdrawal:
@@ -168,7 +170,7 @@ async def create_balance_out(request: Request, response: Response) -> dict[str, 
     )
     if result.replayed:
         response.status_code = 200
-    return _one(caller, withdrawals.get(caller.ledger, caller.tenant_id, result.record.id))
+    return _one(caller, result.record)
 
 
 @router.put("/out/{pk}/")
@@ -195,29 +197,30 @@ async def _edit(request: Request, pk: str, *, partial: bool) -> dict[str, Any]:
     form.check()
     if withdrawal.status is not WithdrawalStatus.PENDING:
         raise _refused(withdrawal, withdrawal.status.value, "changed")
-    new_amount = _changed(amount, withdrawal, caller)
+    style = TenantStyle.of(caller)
+    new_amount = _changed(amount, withdrawal, style)
     merged = None if destination is None else {**withdrawal.destination, **destination}
     if new_amount is None and merged in (None, withdrawal.destination):
-        return _one(caller, withdrawal)
+        return _one(caller, withdrawal, style)
     try:
-        withdrawals.edit(
+        edited = withdrawals.edit(
             caller.ledger,
             caller.tenant_id,
             withdrawal.id,
             amount=new_amount,
             destination=merged,
             idempotency_key=request.headers.get("idempotency-key"),
-        )
+        ).record
     except InvalidState as error:
         raise _refused(withdrawal, error.current_state, "changed") from None
-    return _one(caller, withdrawals.get(caller.ledger, caller.tenant_id, withdrawal.id))
+    return _one(caller, edited, style)
 
 
-def _changed(amount: Decimal | None, withdrawal: Withdrawal, caller: Caller) -> Decimal | None:
+def _changed(amount: Decimal | None, withdrawal: Withdrawal, style: TenantStyle) -> Decimal | None:
     """The new amount, or None when it is the one it has (a client PUTs back what it read)."""
     if amount is None:
         return None
-    current = TenantStyle.of(caller).money(withdrawal.amount, withdrawal.currency)
+    current = style.money(withdrawal.amount, withdrawal.currency)
     return None if amount == Decimal(current) else amount
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Protocol, TypeVar
 from uuid import UUID
 
 from fastapi import Request
 
 from tallybook.api.caller import Caller
+from tallybook.api.wallet_support import OwnedRecord
 from tallybook.ledger import Ledger
-from tallybook.ledger.errors import NotFound
 from tallybook.model import Account
 from tallybook.surfaces.common import TenantStyle, short_text
 from tallybook.surfaces.drf.errors import NOT_FOUND, DrfError, InvalidInput
@@ -30,22 +29,12 @@ _LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%
 _INVALID_TIME = "Enter a valid date/time."
 
 
-class Owned(Protocol):
-    """A flow's record: it belongs to one account."""
-
-    @property
-    def account_id(self) -> UUID: ...
-
-
-R = TypeVar("R", bound=Owned)
-
-
-def visible_numbered(caller: Caller, pk: str, find: Callable[[Ledger, UUID, int], R]) -> R:
-    """The record `{pk}` numbers, if its account is one the key sees; DRF's 404 otherwise."""
-    try:
-        record = find(caller.ledger, caller.tenant_id, pk_number(pk))
-    except NotFound:
-        raise DrfError(404, NOT_FOUND) from None
+def visible_numbered(
+    caller: Caller, pk: str, find: Callable[[Ledger, UUID, int], OwnedRecord]
+) -> OwnedRecord:
+    """The record `{pk}` numbers, if its account is one the key sees; DRF's 404 otherwise
+    (`find`'s NotFound is rendered as that same 404 by the surface's error handler)."""
+    record = find(caller.ledger, caller.tenant_id, pk_number(pk))
     if not caller.scope.sees(record.account_id):
         raise DrfError(404, NOT_FOUND)
     return record
