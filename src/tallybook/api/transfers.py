@@ -181,6 +181,12 @@ def _visible_transfer(caller: Caller, transfer_id: UUID) -> Transfer:
     return transfer
 
 
+def _require_own_hold(caller: Caller, transfer_id: UUID) -> None:
+    """Only a key that sees the hold's debited account may post or void it."""
+    hold = _visible_transfer(caller, transfer_id)
+    caller.scope.require_account(hold.debit_account_id, "transfer_id")
+
+
 @router.post("", status_code=201, summary="Move money, or place a hold", responses=WRITE_ERRORS)
 async def create_transfer(
     body: TransferCreate,
@@ -339,8 +345,7 @@ def post_hold(
     idempotency_key: IdempotencyKey = None,
 ) -> TransferOut:
     body = body or PostHold()
-    hold = _visible_transfer(caller, transfer_id)
-    caller.scope.require_account(hold.debit_account_id, "transfer_id")
+    _require_own_hold(caller, transfer_id)
     command = PostPending(
         tenant_id=caller.tenant_id,
         pending_id=transfer_id,
@@ -366,8 +371,7 @@ def void_hold(
     idempotency_key: IdempotencyKey = None,
 ) -> TransferOut:
     body = body or Resolution()
-    hold = _visible_transfer(caller, transfer_id)
-    caller.scope.require_account(hold.debit_account_id, "transfer_id")
+    _require_own_hold(caller, transfer_id)
     command = VoidPending(
         tenant_id=caller.tenant_id,
         pending_id=transfer_id,
