@@ -300,9 +300,7 @@ def test_an_unknown_order_by_field_is_refused(client: TestClient, story: Story) 
     assert list(answer.json()) == ["order_by"]
 
 
-def test_created_at_bounds_are_local_days_or_times(
-    client: TestClient, story: Story, ledger: Ledger
-) -> None:
+def test_created_at_bounds_are_local_days_or_times(client: TestClient, story: Story) -> None:
     created = withdraw(client, story.writer_key)
     local_day = created["created_at"][:10]
 
