@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from tallybook.api.pagination import (
 )
 from tallybook.api.parameters import AccountIdPath, TagFilter
 from tallybook.api.presenters import Presenter
+from tallybook.api.reads import in_one_read
 from tallybook.api.schemas import (
     PARENT_ID,
     AccountCreate,
@@ -74,8 +76,15 @@ def create_account(body: AccountCreate, caller: WriteCaller) -> AccountOut:
 @router.get(
     "/{account_id}", summary="Get an account with its balances", responses=problem_responses(404)
 )
-def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountOut:
-    return present_accounts(caller, [caller.account(account_id)])[0]
+async def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountOut:
+    return await in_one_read(caller.ledger, _account_out, caller, account_id)
+
+
+def _account_out(caller: Caller, account_id: UUID) -> AccountOut:
+    view = caller.ledger.account_views(caller.tenant_id, [caller.account(account_id)])[0]
+    currencies = {b.currency for b in (*view.balances, *(view.tree_totals or ()))}
+    presenter = Presenter.for_currencies_in_use(caller.ledger, caller.tenant_id, currencies)
+    return presenter.account(view)
 
 
 @router.get(
@@ -83,7 +92,7 @@ def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountOut:
     summary="An account's posted balances as of a past moment",
     responses=problem_responses(404),
 )
-def balances_as_of(
+async def balances_as_of(
     account_id: AccountIdPath,
     caller: ReadCaller,
     as_of: Annotated[
@@ -97,11 +106,21 @@ def balances_as_of(
         bool, Query(description="sum the account and all its sub-accounts", examples=[True])
     ] = False,
 ) -> BalancesAsOfOut:
+    return await in_one_read(
+        caller.ledger, _balances_as_of_out, caller, account_id, as_of, include_sub_accounts
+    )
+
+
+def _balances_as_of_out(
+    caller: Caller, account_id: UUID, as_of: datetime, include_sub_accounts: bool
+) -> BalancesAsOfOut:
     caller.account(account_id)
     past = caller.ledger.balances_as_of(
         caller.tenant_id, account_id, as_of, with_sub_accounts=include_sub_accounts
     )
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
+    presenter = Presenter.for_currencies_in_use(
+        caller.ledger, caller.tenant_id, {balance.currency for balance in past}
+    )
     return BalancesAsOfOut(
         account_id=account_id,
         as_of=as_of,

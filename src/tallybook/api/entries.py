@@ -35,8 +35,9 @@ from tallybook.api.parameters import (
     TypeFilter,
 )
 from tallybook.api.presenters import Presenter
+from tallybook.api.reads import in_one_read
 from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
-from tallybook.ledger.queries import EntryQuery, HistorySource
+from tallybook.ledger.queries import EntryQuery, HistorySource, Window
 from tallybook.render.entry_export import export_chunks
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
@@ -62,7 +63,7 @@ class EntryPage(ListPage[EntryOut]):
         },
     },
 )
-def list_entries(
+async def list_entries(
     caller: ReadCaller,
     account_id: Annotated[
         UUID | None, Query(description="only this account's history", examples=[ACCOUNT_ID])
@@ -100,28 +101,42 @@ def list_entries(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response | EntryPage:
     chosen = negotiate(format, accept, ENTRY_FORMATS)
-    query = EntryQuery(
-        tenant_id=caller.tenant_id,
-        account_ids=caller.accounts_named(account_id, include_sub_accounts),
-        type=type,
-        currency=currency,
-        order_number=order_number,
-        country_code=country_code,
-        tag=tag,
-        created_from=created_from,
-        created_to=created_to,
-        amount_min=None if amount_min is None else decimal_of(amount_min),
-        amount_max=None if amount_max is None else decimal_of(amount_max),
-        within=caller.scope.account_ids,
-        source=archived,
+
+    def answer() -> Response | EntryPage:
+        query = EntryQuery(
+            tenant_id=caller.tenant_id,
+            account_ids=caller.accounts_named(account_id, include_sub_accounts),
+            type=type,
+            currency=currency,
+            order_number=order_number,
+            country_code=country_code,
+            tag=tag,
+            created_from=created_from,
+            created_to=created_to,
+            amount_min=None if amount_min is None else decimal_of(amount_min),
+            amount_max=None if amount_max is None else decimal_of(amount_max),
+            within=caller.scope.account_ids,
+            source=archived,
+        )
+        if chosen is not OutputFormat.JSON:
+            return _export(caller, query, chosen, order)
+        return _entry_page(caller, query, window(limit, cursor, order, int), order, include_total)
+
+    return await in_one_read(caller.ledger, answer)
+
+
+def _entry_page(
+    caller: Caller, query: EntryQuery, page_window: Window[int], order: Order, include_total: bool
+) -> EntryPage:
+    page = caller.ledger.list_entries(query, page_window)
+    presenter = Presenter.for_currencies_in_use(
+        caller.ledger, caller.tenant_id, {line.entry.currency for line in page.items}
     )
-    if chosen is not OutputFormat.JSON:
-        return _export(caller, query, chosen, order)
-    page = caller.ledger.list_entries(query, window(limit, cursor, order, int))
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
     listed = page_of([presenter.entry(line) for line in page.items], page.next_key, order)
     total = caller.ledger.count_entries(query) if include_total else None
-    return EntryPage(**listed.model_dump(), total=total)
+    return EntryPage(
+        data=listed.data, has_more=listed.has_more, next_cursor=listed.next_cursor, total=total
+    )
 
 
 def _export(

@@ -32,7 +32,13 @@ class Presenter:
     def for_written(cls, ledger: Ledger, tenant_id: UUID, transfers: Iterable[Transfer]) -> Self:
         """For transfers just written or replayed: their currencies' decimals are fixed, so
         this reads nothing after the first time (`Ledger.decimals_in_use`)."""
-        return cls(ledger.decimals_in_use(tenant_id, {t.currency for t in transfers}))
+        return cls.for_currencies_in_use(ledger, tenant_id, {t.currency for t in transfers})
+
+    @classmethod
+    def for_currencies_in_use(cls, ledger: Ledger, tenant_id: UUID, codes: set[str]) -> Self:
+        """For currencies that hold balances or entries: their decimals can no longer change,
+        so this reads nothing after the first time (`Ledger.decimals_in_use`)."""
+        return cls(ledger.decimals_in_use(tenant_id, codes))
 
     def money(self, minor: int, currency: str) -> str:
         return format_minor_units(minor, self.decimals[currency])

@@ -9,6 +9,7 @@ method raises only `LedgerError` subclasses on purpose; each is documented where
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import date, datetime
@@ -242,6 +243,12 @@ class Ledger:
         with self.database.read() as connection:
             accounts.require_account(connection, tenant_id, account_id)
             return history_repository.account_entries(connection, account_id, currency)
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Every read inside shares one database transaction (see `Database.reading`): a
+        surface wraps a request's reads in it so they cost one round of checkout, BEGIN and
+        ROLLBACK."""
+        return self.database.reading()
 
     def get_tenant(self, tenant_id: UUID) -> Tenant:
         with self.database.read() as connection:

@@ -157,7 +157,7 @@ def list_orders(
     if query.country_code is not None:
         conditions.append(orders.c.country_code == query.country_code)
     if query.tag is not None:
-        conditions.append(has_tag(connection, orders.c.tags, query.tag))
+        conditions.append(has_tag(connection.dialect.name, orders.c.tags, query.tag))
     statement = windowed(select(orders).where(and_(*conditions)), orders.c.id, window)
     rows = list(connection.execute(statement))
     found = _with_refunds(connection, [_from_row(row) for row in rows])

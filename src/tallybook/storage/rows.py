@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Row
@@ -58,34 +62,119 @@ def balance_from_row(row: Row[Any]) -> Balance:
     )
 
 
+_TRANSFER_COLUMNS = (
+    "id",
+    "tenant_id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "currency",
+    "type",
+    "status",
+    "pending_id",
+    "reversal_of_id",
+    "order_number",
+    "receipt_id",
+    "invoice_id",
+    "channel",
+    "country_code",
+    "tags",
+    "note",
+    "operator",
+    "metadata",
+    "idempotency_key",
+    "request_hash",
+    "created_at",
+    "expires_at",
+    "flow",
+)
+# Entry's fields are the entries table's columns, in the same order.
+_ENTRY_COLUMNS = tuple(field.name for field in dataclasses.fields(Entry))
+
+
+@functools.lru_cache(maxsize=256)
+def _picker(fields: tuple[str, ...], names: tuple[str, ...], prefix: str) -> itemgetter[Any]:
+    """Reads `names` (each with `prefix`) out of a row with `fields`, by position.
+
+    A row's attribute access costs about ten times its index access; a page of history reads
+    thirty-five columns of a hundred rows, so rows are read by position, looked up once per
+    result shape."""
+    position = {name: index for index, name in enumerate(fields)}
+    return itemgetter(*(position[prefix + name] for name in names))
+
+
 def transfer_from_row(row: Row[Any]) -> Transfer:
+    return _transfer(_picker(row._fields, _TRANSFER_COLUMNS, "")(row))
+
+
+def joined_reader(
+    fields: Sequence[str], entry_prefix: str
+) -> Callable[[Row[Any]], tuple[Entry, Transfer]]:
+    """Reads the entry (columns labelled with `entry_prefix`) and its transfer out of each row
+    of a result with `fields`: the columns are looked up once per result, not per row."""
+    pick_entry = _picker(tuple(fields), _ENTRY_COLUMNS, entry_prefix)
+    pick_transfer = _picker(tuple(fields), _TRANSFER_COLUMNS, "")
+
+    def read(row: Row[Any]) -> tuple[Entry, Transfer]:
+        return Entry(*pick_entry(row)), _transfer(pick_transfer(row))
+
+    return read
+
+
+def _transfer(values: tuple[Any, ...]) -> Transfer:
+    (
+        transfer_id,
+        tenant_id,
+        debit_account_id,
+        credit_account_id,
+        amount,
+        currency,
+        transfer_type,
+        status,
+        pending_id,
+        reversal_of_id,
+        order_number,
+        receipt_id,
+        invoice_id,
+        channel,
+        country_code,
+        tags,
+        note,
+        operator,
+        metadata,
+        idempotency_key,
+        request_hash,
+        created_at,
+        expires_at,
+        flow,
+    ) = values
     return Transfer(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        debit_account_id=row.debit_account_id,
-        credit_account_id=row.credit_account_id,
-        amount=row.amount,
-        currency=row.currency,
-        type=TransferType(row.type),
-        status=TransferStatus(row.status),
-        pending_id=row.pending_id,
-        reversal_of_id=row.reversal_of_id,
+        id=transfer_id,
+        tenant_id=tenant_id,
+        debit_account_id=debit_account_id,
+        credit_account_id=credit_account_id,
+        amount=amount,
+        currency=currency,
+        type=TransferType(transfer_type),
+        status=TransferStatus(status),
+        pending_id=pending_id,
+        reversal_of_id=reversal_of_id,
         references=References(
-            order_number=row.order_number,
-            receipt_id=row.receipt_id,
-            invoice_id=row.invoice_id,
-            channel=row.channel,
-            country_code=row.country_code,
-            tags=tuple(row.tags),
-            note=row.note,
-            operator=row.operator,
-            metadata=row.metadata,
+            order_number=order_number,
+            receipt_id=receipt_id,
+            invoice_id=invoice_id,
+            channel=channel,
+            country_code=country_code,
+            tags=tuple(tags),
+            note=note,
+            operator=operator,
+            metadata=metadata,
         ),
-        idempotency_key=row.idempotency_key,
-        request_hash=row.request_hash,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        flow=row.flow,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_at=created_at,
+        expires_at=expires_at,
+        flow=flow,
     )
 
 
@@ -121,17 +210,4 @@ def transfer_to_row(transfer: Transfer) -> dict[str, Any]:
 
 def entry_from_row(row: Row[Any], prefix: str = "") -> Entry:
     """`prefix` reads the entry from a joined row whose entry columns are labelled with it."""
-    values = row._mapping
-    return Entry(
-        id=values[prefix + "id"],
-        tenant_id=values[prefix + "tenant_id"],
-        transfer_id=values[prefix + "transfer_id"],
-        account_id=values[prefix + "account_id"],
-        currency=values[prefix + "currency"],
-        amount=values[prefix + "amount"],
-        balance_before=values[prefix + "balance_before"],
-        balance_after=values[prefix + "balance_after"],
-        sequence=values[prefix + "sequence"],
-        created_at=values[prefix + "created_at"],
-        hash=values[prefix + "hash"],
-    )
+    return Entry(*_picker(row._fields, _ENTRY_COLUMNS, prefix)(row))
