@@ -24,6 +24,9 @@ def test_reads_outside_reading_get_their_own_connection(any_database: Database) 
 
 
 def test_a_write_inside_reading_uses_its_own_transaction(any_database: Database) -> None:
-    with any_database.reading(), any_database.read() as reading_connection:
-        with any_database.write() as writing_connection:
-            assert writing_connection is not reading_connection
+    with (
+        any_database.reading(),
+        any_database.read() as reading_connection,
+        any_database.write() as writing_connection,
+    ):
+        assert writing_connection is not reading_connection

@@ -9,8 +9,8 @@ method raises only `LedgerError` subclasses on purpose; each is documented where
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
