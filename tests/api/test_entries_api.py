@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tallybook.api.entries import EntryPage
+from tallybook.api.schemas import EntryOut
 from tests.api.conftest import Keys
 from tests.api.helpers import create_account, transfer
 from tests.support import ManualClock
@@ -163,3 +165,23 @@ def test_a_misspelt_filter_is_refused_rather_than_ignored(client: TestClient, ke
     assert misspelt.status_code == 422
     assert misspelt.json()["field"] == "tpye"
     assert spelt.status_code == 200 and len(spelt.json()["data"]) == 2
+
+
+def test_a_page_is_exactly_what_its_documented_model_says(client: TestClient, keys: Keys) -> None:
+    """Pages are written straight from the entries' records: they must read as `EntryPage`,
+    field for field, with nothing missing or added and every value in the model's format."""
+    alice = create_account(client, keys.write, "alice")
+    transfer(client, keys.write, "@world", alice, "100.00", tags=["first"])
+    transfer(client, keys.write, alice, "@revenue", "2.50", type="order_payment", note="tea")
+    answer = client.get(
+        "/v1/entries",
+        params={"account_id": alice, "limit": 1, "include_total": True},
+        headers=keys.read,
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    page = answer.json()
+    modelled = EntryPage.model_validate(page).model_dump(mode="json")
+    assert page == modelled
+    assert list(page["data"][0]) == list(EntryOut.model_fields)
+    assert (page["has_more"], page["total"], page["data"][0]["note"]) == (True, 2, "tea")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
@@ -21,7 +22,7 @@ from tallybook.api.pagination import (
     ListPage,
     Order,
     OrderParameter,
-    page_of,
+    encode_cursor,
     window,
 )
 from tallybook.api.parameters import (
@@ -34,11 +35,11 @@ from tallybook.api.parameters import (
     TagFilter,
     TypeFilter,
 )
-from tallybook.api.presenters import Presenter
 from tallybook.api.reads import in_one_read
 from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
 from tallybook.ledger.queries import EntryQuery, HistorySource, Window
 from tallybook.render.entry_export import export_chunks
+from tallybook.render.entry_records import entry_record
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
@@ -102,7 +103,7 @@ async def list_entries(
 ) -> Response | EntryPage:
     chosen = negotiate(format, accept, ENTRY_FORMATS)
 
-    def answer() -> Response | EntryPage:
+    def answer() -> Response:
         query = EntryQuery(
             tenant_id=caller.tenant_id,
             account_ids=caller.accounts_named(account_id, include_sub_accounts),
@@ -127,16 +128,24 @@ async def list_entries(
 
 def _entry_page(
     caller: Caller, query: EntryQuery, page_window: Window[int], order: Order, include_total: bool
-) -> EntryPage:
+) -> Response:
+    """The page as `EntryPage` JSON, written straight from the entries' flat records.
+
+    A page is a hundred entries; checking each as an `EntryOut` model and serialising it
+    again cost more than reading them. The records have `EntryOut`'s fields and formats (the
+    exports share them), and a test holds the two to each other."""
     page = caller.ledger.list_entries(query, page_window)
-    presenter = Presenter.for_currencies_in_use(
-        caller.ledger, caller.tenant_id, {line.entry.currency for line in page.items}
+    decimals = caller.ledger.decimals_in_use(
+        caller.tenant_id, {line.entry.currency for line in page.items}
     )
-    listed = page_of([presenter.entry(line) for line in page.items], page.next_key, order)
-    total = caller.ledger.count_entries(query) if include_total else None
-    return EntryPage(
-        data=listed.data, has_more=listed.has_more, next_cursor=listed.next_cursor, total=total
-    )
+    cursor = None if page.next_key is None else encode_cursor(page.next_key, order)
+    body = {
+        "data": [entry_record(line, decimals[line.entry.currency]) for line in page.items],
+        "has_more": cursor is not None,
+        "next_cursor": cursor,
+        "total": caller.ledger.count_entries(query) if include_total else None,
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _export(
