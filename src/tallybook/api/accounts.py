@@ -81,7 +81,8 @@ async def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountO
 
 
 def _account_out(caller: Caller, account_id: UUID) -> AccountOut:
-    view = caller.ledger.account_views(caller.tenant_id, [caller.account(account_id)])[0]
+    caller.scope.require_account(account_id, "account_id")
+    view = caller.ledger.account_view(caller.tenant_id, account_id)
     currencies = {b.currency for b in (*view.balances, *(view.tree_totals or ()))}
     presenter = Presenter.for_currencies_in_use(caller.ledger, caller.tenant_id, currencies)
     return presenter.account(view)

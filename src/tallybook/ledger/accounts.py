@@ -386,6 +386,19 @@ class AccountView:
     tree_totals: list[Balance] | None
 
 
+def account_view(connection: Connection, tenant_id: UUID, account_id: UUID) -> AccountView:
+    """One account with its balances (and its tree's totals when it has sub-accounts).
+    Raises AccountNotFound, as for an id that never existed, for another tenant's."""
+    found = accounts_repository.account_with_balances(connection, account_id)
+    if found is None or found[0].tenant_id != tenant_id:
+        raise errors.AccountNotFound(f"account {account_id} does not exist", field="account_id")
+    account, balances, has_sub_accounts = found
+    tree_totals = (
+        tree_balance_totals(connection, tenant_id, account.id) if has_sub_accounts else None
+    )
+    return AccountView(account, balances, tree_totals)
+
+
 def account_views(
     connection: Connection, tenant_id: UUID, listed: Sequence[Account]
 ) -> list[AccountView]:

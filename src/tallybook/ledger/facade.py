@@ -293,6 +293,11 @@ class Ledger:
                 connection, tenant_id, account_id, changes, self.clock.now()
             )
 
+    def account_view(self, tenant_id: UUID, account_id: UUID) -> AccountView:
+        """The account with its balances (and tree totals). Raises AccountNotFound."""
+        with self.database.read() as connection:
+            return accounts.account_view(connection, tenant_id, account_id)
+
     def account_views(self, tenant_id: UUID, listed: Sequence[Account]) -> list[AccountView]:
         """The accounts with their balances, and tree totals for those with sub-accounts."""
         with self.database.read() as connection:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tallybook.model import Account, AccountKind, AccountStatus, Balance, Currency, Tenant
@@ -129,6 +129,52 @@ def get_account(connection: Connection, account_id: UUID, *, lock: bool = False)
         query = query.with_for_update()
     row = connection.execute(query).first()
     return account_from_row(row) if row else None
+
+
+_sub_accounts = accounts.alias("sub_accounts")
+_ACCOUNT_WITH_BALANCES = (
+    select(
+        accounts,
+        balances.c.currency.label("balance_currency"),
+        balances.c.posted.label("balance_posted"),
+        balances.c.held.label("balance_held"),
+        balances.c.credit_limit.label("balance_credit_limit"),
+        exists()
+        .where(
+            # both columns, so the (tenant_id, parent_id) index answers it
+            _sub_accounts.c.tenant_id == accounts.c.tenant_id,
+            _sub_accounts.c.parent_id == accounts.c.id,
+        )
+        .label("has_sub_accounts"),
+    )
+    .select_from(accounts.outerjoin(balances, balances.c.account_id == accounts.c.id))
+    .where(accounts.c.id == bindparam("account_id"))
+    .order_by(balances.c.currency)
+)
+
+
+def account_with_balances(
+    connection: Connection, account_id: UUID
+) -> tuple[Account, list[Balance], bool] | None:
+    """The account, its balances (by currency) and whether it has sub-accounts, in one
+    statement: reading an account is the commonest request, and each statement is a round
+    trip."""
+    rows = connection.execute(_ACCOUNT_WITH_BALANCES, {"account_id": account_id}).all()
+    if not rows:
+        return None
+    account = account_from_row(rows[0])
+    found = [
+        Balance(
+            account_id=account.id,
+            currency=row.balance_currency,
+            posted=row.balance_posted,
+            held=row.balance_held,
+            credit_limit=row.balance_credit_limit,
+        )
+        for row in rows
+        if row.balance_currency is not None
+    ]
+    return account, found, bool(rows[0].has_sub_accounts)
 
 
 def find_account_by_external_id(
