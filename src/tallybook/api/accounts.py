@@ -115,7 +115,7 @@ async def balances_as_of(
 def _balances_as_of_out(
     caller: Caller, account_id: UUID, as_of: datetime, include_sub_accounts: bool
 ) -> BalancesAsOfOut:
-    caller.account(account_id)
+    caller.scope.require_account(account_id, "account_id")  # the tenant: balances_as_of
     past = caller.ledger.balances_as_of(
         caller.tenant_id, account_id, as_of, with_sub_accounts=include_sub_accounts
     )

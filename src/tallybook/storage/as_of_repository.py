@@ -8,13 +8,14 @@ the last live entry at or before T, when there is one, is later than every archi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, bindparam, func, select
 
 from tallybook.storage.history_sources import history_tables
 from tallybook.storage.posting_repository import chunked
@@ -32,10 +33,10 @@ class ChainPoint:
     sequence: int
 
 
-def _last_value(
-    table: Table, column_name: str, moment: datetime, inclusive: bool
-) -> ColumnElement[Any]:
-    """`column_name` of the chain's last row in `table` at/before `moment` (correlated)."""
+def _last_value(table: Table, column_name: str, inclusive: bool) -> ColumnElement[Any]:
+    """`column_name` of the chain's last row in `table` at/before the bound `moment`
+    (correlated)."""
+    moment = bindparam("moment", type_=table.c.created_at.type)
     reached = table.c.created_at <= moment if inclusive else table.c.created_at < moment
     return (
         select(table.c[column_name])
@@ -50,6 +51,31 @@ def _last_value(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _points_statement(at_moment: bool, inclusive: bool, one_currency: bool) -> Select[Any]:
+    """The chains' points for bound `account_ids` (and `moment`, `currency`): built once per
+    shape, since building four correlated subqueries cost more than running them."""
+    tables = history_tables()
+    balance: ColumnElement[Any] = balances.c.posted
+    sequence: ColumnElement[Any] = balances.c.last_sequence
+    if at_moment:
+        balance = func.coalesce(*(_last_value(t, "balance_after", inclusive) for t in tables), 0)
+        sequence = func.coalesce(*(_last_value(t, "sequence", inclusive) for t in tables), 0)
+    query = (
+        select(
+            balances.c.account_id,
+            balances.c.currency,
+            balance.label("balance"),
+            sequence.label("sequence"),
+        )
+        .where(balances.c.account_id.in_(bindparam("account_ids", expanding=True)))
+        .order_by(balances.c.account_id, balances.c.currency)
+    )
+    if one_currency:
+        query = query.where(balances.c.currency == bindparam("currency"))
+    return query
+
+
 def chain_points(
     connection: Connection,
     account_ids: Collection[UUID],
@@ -61,33 +87,17 @@ def chain_points(
     """Every chain of the accounts (optionally one currency) as it stood at `moment`:
     after the entries stamped at or before it (`inclusive`) or strictly before it. With
     `moment` None, as it stands now: the balance rows' own head, no seek at all."""
-    tables = history_tables()
-    balance: ColumnElement[Any] = balances.c.posted
-    sequence: ColumnElement[Any] = balances.c.last_sequence
-    if moment is not None:
-        balance = func.coalesce(
-            *(_last_value(t, "balance_after", moment, inclusive) for t in tables), 0
-        )
-        sequence = func.coalesce(
-            *(_last_value(t, "sequence", moment, inclusive) for t in tables), 0
-        )
+    statement = _points_statement(moment is not None, inclusive, currency is not None)
     points: list[ChainPoint] = []
     for chunk in chunked(sorted(account_ids)):
-        query = (
-            select(
-                balances.c.account_id,
-                balances.c.currency,
-                balance.label("balance"),
-                sequence.label("sequence"),
-            )
-            .where(balances.c.account_id.in_(chunk))
-            .order_by(balances.c.account_id, balances.c.currency)
-        )
+        parameters: dict[str, Any] = {"account_ids": chunk}
+        if moment is not None:
+            parameters["moment"] = moment
         if currency is not None:
-            query = query.where(balances.c.currency == currency)
+            parameters["currency"] = currency
         points.extend(
             ChainPoint(row.account_id, row.currency, int(row.balance), int(row.sequence))
-            for row in connection.execute(query)
+            for row in connection.execute(statement, parameters)
         )
     return points
 
