@@ -183,12 +183,17 @@ def request_hash(command: Command) -> str:
 
     The same key with the same hash is a retry; the same key with another hash is a conflict.
     """
-    return content_hash(_content(command))
+    # `_content` is plain already: walking it again with `_plain` would change nothing.
+    return _sha256(_canonical_json(_content(command)))
 
 
 def content_hash(content: Mapping[str, Any]) -> str:
     """SHA-256 of `content` as canonical JSON (sorted keys; decimals, ids, records as text)."""
-    return hashlib.sha256(_canonical_json(_plain(content)).encode()).hexdigest()
+    return _sha256(_canonical_json(_plain(content)))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _content(command: Command) -> dict[str, Any]:

@@ -328,21 +328,45 @@ def _executemany_plain(
     each row's parameters than SQLite spends inserting it.
     """
     columns = list(rows[0])
-    dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})",
-        [
-            tuple(
-                row[name] if process is None else process(row[name])
-                for name, process in zip(columns, processors, strict=True)
-            )
-            for row in rows
-        ],
+        _bound_rows(connection, table, columns, rows),
     )
+
+
+_NOT_YET = object()
+
+
+def _bound_rows(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows' values of `columns` as the driver takes them: each column's bind processing
+    (a UUID to text, a time to UTC text, JSON to text) applied once per distinct value.
+
+    Why once: a batch repeats most values (its tenant, its time, the hot account, each
+    transfer's id on both entries), and processing every one cost more than the insert.
+    JSON values (lists, dicts) cannot be remembered by value and are processed each time.
+    """
+    dialect = connection.dialect
+    bound = [[row[name] for name in columns] for row in rows]
+    for index, name in enumerate(columns):
+        column_type = table.c[name].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            continue
+        if isinstance(column_type, JSON):
+            for values in bound:
+                values[index] = process(values[index])
+            continue
+        done: dict[Any, Any] = {}
+        for values in bound:
+            value = values[index]
+            result = done.get(value, _NOT_YET)
+            if result is _NOT_YET:
+                result = done[value] = process(value)
+            values[index] = result
+    return [tuple(values) for values in bound]
 
 
 def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -401,7 +425,7 @@ def write_balances(connection: Connection, changed: Iterable[LockedBalance], now
             )
         else:
             updates.append(
-                values | {"b_account_id": balance.account_id, "b_currency": balance.currency}
+                values | {"account_id": balance.account_id, "currency": balance.currency}
             )
     if inserts:
         _insert_rows(connection, balances, inserts)
@@ -410,20 +434,20 @@ def write_balances(connection: Connection, changed: Iterable[LockedBalance], now
     if connection.dialect.name == "postgresql":
         _update_balances_postgresql(connection, updates)
         return
-    connection.execute(
-        update(balances).where(
-            balances.c.account_id == bindparam("b_account_id"),
-            balances.c.currency == bindparam("b_currency"),
-        ),
-        updates,
+    columns = [name for name, _ in _BALANCE_UPDATE_COLUMNS if name not in _BALANCE_KEY]
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    connection.exec_driver_sql(
+        f"UPDATE balances SET {assignments} WHERE account_id = ? AND currency = ?",
+        _bound_rows(connection, balances, [*columns, *_BALANCE_KEY], updates),
     )
 
 
-# The columns of `write_balances`' update rows, in order, with their PostgreSQL types: a VALUES
-# list has no table to take its types from, so its first row casts them.
+# The columns of `write_balances`' update rows, in order, with their PostgreSQL types (the
+# arrays of `_update_balances_postgresql` are cast to them); the key comes first.
+_BALANCE_KEY = ("account_id", "currency")
 _BALANCE_UPDATE_COLUMNS = (
-    ("b_account_id", "uuid"),
-    ("b_currency", "varchar"),
+    ("account_id", "uuid"),
+    ("currency", "varchar"),
     ("posted", "bigint"),
     ("held", "bigint"),
     ("credit_limit", "bigint"),
@@ -436,19 +460,17 @@ _BALANCE_UPDATE_COLUMNS = (
 
 
 def _update_balances_postgresql(connection: Connection, updates: list[dict[str, Any]]) -> None:
-    """Every changed balance in one `UPDATE ... FROM (VALUES ...)` per chunk of rows.
+    """Every changed balance in one `UPDATE ... FROM unnest(one array per column)`.
 
-    Why: executemany runs one UPDATE per balance; a batch over many accounts changes thousands.
-    The rows are already locked by this transaction, so the order of the update is moot.
+    Why: executemany runs one UPDATE per balance, and a `VALUES` list of a thousand rows is
+    ten thousand parameters to bind and parse; the arrays are ten, whatever the rows. The rows
+    are already locked by this transaction, so the order of the update is moot.
     """
     names = [name for name, _ in _BALANCE_UPDATE_COLUMNS]
-    typed_row = "(" + ", ".join(f"%s::{kind}" for _, kind in _BALANCE_UPDATE_COLUMNS) + ")"
-    plain_row = "(" + ", ".join("%s" for _ in _BALANCE_UPDATE_COLUMNS) + ")"
-    assignments = ", ".join(f"{name} = v.{name}" for name in names if not name.startswith("b_"))
-    for chunk in chunked(updates):
-        rows = ", ".join([typed_row] + [plain_row] * (len(chunk) - 1))
-        connection.exec_driver_sql(
-            f"UPDATE balances SET {assignments} FROM (VALUES {rows}) AS v({', '.join(names)}) "
-            "WHERE balances.account_id = v.b_account_id AND balances.currency = v.b_currency",
-            tuple(row[name] for row in chunk for name in names),
-        )
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in _BALANCE_UPDATE_COLUMNS)
+    assignments = ", ".join(f"{name} = v.{name}" for name in names if name not in _BALANCE_KEY)
+    connection.exec_driver_sql(
+        f"UPDATE balances SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "
+        "WHERE balances.account_id = v.account_id AND balances.currency = v.currency",
+        tuple([row[name] for row in updates] for name in names),
+    )
