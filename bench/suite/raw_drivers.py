@@ -9,12 +9,14 @@ One batch, in one transaction, the hot account paying N customers 0.01 each:
     SELECT the accounts FOR SHARE, sorted          (PostgreSQL; SQLite's lock is the BEGIN)
     SELECT the balances FOR UPDATE, sorted
     -- in Python: check funds, balance before/after, sequence and the hash chain per entry
-    INSERT the transfers, INSERT the entries     (multi-row on PostgreSQL, executemany on SQLite)
-    UPDATE each balance once
+    INSERT the transfers, INSERT the entries     (COPY on PostgreSQL, executemany on SQLite)
+    UPDATE each balance once    (one UPDATE ... FROM unnest(arrays); SQLite: executemany)
     COMMIT
 
 The rows are exactly Tallybook's (same tables, same hashes), so `tallybook verify` checks
-the baseline's database like any other.
+the baseline's database like any other. What the engine does and these do not, in their
+favour: claim an idempotency key per transfer (the suite's batches carry one) with its lookup
+and request hash, and the per-command checks (currency, status, references).
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ ENTRY_COLUMNS = (
     "tenant_id, transfer_id, account_id, currency, amount, balance_before, balance_after, "
     "sequence, created_at, hash"
 )
-MULTI_ROW_LIMIT = 1000  # rows per INSERT, as SQLAlchemy's insertmanyvalues batches them
 
 
 @dataclass(slots=True)
@@ -118,23 +119,12 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
             )
             locked = {row[0]: _Balance(*row) for row in cursor.fetchall()}
             batch = _compute(tenant_id, pairs, locked)
-            for start in range(0, len(batch.transfers), MULTI_ROW_LIMIT):
-                rows = batch.transfers[start : start + MULTI_ROW_LIMIT]
-                values = ", ".join(
-                    ["(%s, %s, %s, %s, %s, %s, 'order_payment', 'posted', '[]', '{}', %s)"]
-                    * len(rows)
-                )
-                cursor.execute(
-                    f"INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES {values}",
-                    [value for row in rows for value in row],
-                )
-            for start in range(0, len(batch.entries), MULTI_ROW_LIMIT):
-                rows = batch.entries[start : start + MULTI_ROW_LIMIT]
-                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-                cursor.execute(
-                    f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES {values}",
-                    [value for row in rows for value in row],
-                )
+            with cursor.copy(f"COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN") as copy:
+                for row in batch.transfers:
+                    copy.write_row((*row[:6], "order_payment", "posted", "[]", "{}", row[6]))
+            with cursor.copy(f"COPY entries ({ENTRY_COLUMNS}) FROM STDIN") as copy:
+                for row in batch.entries:
+                    copy.write_row(row)
             new = [b for b in batch.balances if b.is_new]
             if new:
                 cursor.executemany(
@@ -148,28 +138,23 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
                     ],
                 )  # fmt: skip
             existing = [b for b in batch.balances if not b.is_new]
-            values = ", ".join(
-                ["(%s::uuid, %s::bigint, %s::bigint, %s::bigint, %s)"] * len(existing)
-            )
             cursor.execute(
                 "UPDATE balances AS b SET posted = v.posted, version = v.version, "
                 "last_sequence = v.last_sequence, last_entry_hash = v.last_entry_hash, "
                 "last_entry_at = %s, updated_at = %s "
-                f"FROM (VALUES {values}) AS v(account_id, posted, version, last_sequence, "
+                "FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], "
+                "%s::varchar[]) AS v(account_id, posted, version, last_sequence, "
                 "last_entry_hash) WHERE b.account_id = v.account_id AND b.currency = %s",
-                [batch.now, batch.now]
-                + [
-                    value
-                    for b in existing
-                    for value in (
-                        b.account_id,
-                        b.posted,
-                        b.version,
-                        b.last_sequence,
-                        b.last_entry_hash,
-                    )
-                ]
-                + [CURRENCY],
+                (
+                    batch.now,
+                    batch.now,
+                    [b.account_id for b in existing],
+                    [b.posted for b in existing],
+                    [b.version for b in existing],
+                    [b.last_sequence for b in existing],
+                    [b.last_entry_hash for b in existing],
+                    CURRENCY,
+                ),
             )
 
     return apply

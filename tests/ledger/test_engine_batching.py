@@ -8,8 +8,11 @@ and records every wait, so the tests need no clock and no sleeps.
 from __future__ import annotations
 
 import queue
+import threading
 from collections import deque
+from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.ledger.engine import take_batch
@@ -108,3 +111,46 @@ def test_a_ledger_with_the_longest_window_still_answers_a_lone_transfer(
 
         assert result.transfer.amount == 500
         assert ledger.engine.statistics.batches == batches_before + 1
+
+
+class GateClock(ManualClock):
+    """Holds the engine inside its next batch (the engine asks the time first) until opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = False
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def now(self) -> datetime:
+        if self.closed:
+            self.closed = False
+            self.entered.set()
+            self.gate.wait(timeout=30)
+        return super().now()
+
+
+def test_a_command_cancelled_while_queued_is_not_applied_and_the_engine_goes_on(
+    any_database: Database,
+) -> None:
+    clock = GateClock()
+    with Ledger(any_database, clock=clock) as ledger:
+        book = open_book(ledger)
+
+        def top_up(account: UUID) -> CreateTransfer:
+            return CreateTransfer(
+                book.tenant.id, book.world, account, Decimal("5.00"), book.currency,
+                TransferType.TOPUP,
+            )  # fmt: skip
+
+        clock.closed = True
+        first = ledger.submit(top_up(book.alice))
+        assert clock.entered.wait(timeout=30)  # the engine is inside the first batch
+        given_up = ledger.submit(top_up(book.bob))
+        assert given_up.cancel()
+        clock.gate.set()
+
+        assert first.result(timeout=30).transfer.amount == 500
+        assert ledger.submit(top_up(book.alice)).result(timeout=30).transfer.amount == 500
+        assert ledger.balances(book.tenant.id, book.bob) == []
+        assert [b.posted for b in ledger.balances(book.tenant.id, book.alice)] == [1000]

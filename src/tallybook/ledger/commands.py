@@ -183,12 +183,17 @@ def request_hash(command: Command) -> str:
 
     The same key with the same hash is a retry; the same key with another hash is a conflict.
     """
-    return content_hash(_content(command))
+    # `_content` is plain already: walking it again with `_plain` would change nothing.
+    return _sha256(_canonical_json(_content(command)))
 
 
 def content_hash(content: Mapping[str, Any]) -> str:
     """SHA-256 of `content` as canonical JSON (sorted keys; decimals, ids, records as text)."""
-    return hashlib.sha256(_canonical_json(_plain(content)).encode()).hexdigest()
+    return _sha256(_canonical_json(_plain(content)))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _content(command: Command) -> dict[str, Any]:
@@ -196,14 +201,48 @@ def _content(command: Command) -> dict[str, Any]:
         return {
             "kind": "batch",
             "tenant_id": str(command.tenant_id),
-            "transfers": [_content(transfer) for transfer in command.transfers],
+            "transfers": [_transfer_content(transfer) for transfer in command.transfers],
         }
+    if isinstance(command, CreateTransfer):
+        return _transfer_content(command)
     content: dict[str, Any] = {"kind": type(command).__name__}
     for name in command.__dataclass_fields__:
         if name == "idempotency_key":
             continue
         content[name] = _plain(getattr(command, name))
     return content
+
+
+def _transfer_content(transfer: CreateTransfer) -> dict[str, Any]:
+    """What the generic walk below makes of a `CreateTransfer`, written out field by field.
+
+    Why: a keyed 1,000-transfer batch spent longer walking its transfers for this hash than
+    posting them. The content must stay exactly the generic one, or a retry of a request
+    stored before would read as a conflict (the tests pin digests made by the walk).
+    """
+    references = transfer.references
+    return {
+        "kind": "CreateTransfer",
+        "tenant_id": str(transfer.tenant_id),
+        "debit_account_id": str(transfer.debit_account_id),
+        "credit_account_id": str(transfer.credit_account_id),
+        "amount": _plain(transfer.amount),
+        "currency": transfer.currency,
+        "type": transfer.type,
+        "references": {
+            "order_number": references.order_number,
+            "receipt_id": references.receipt_id,
+            "invoice_id": references.invoice_id,
+            "channel": references.channel,
+            "country_code": references.country_code,
+            "tags": list(references.tags),
+            "note": references.note,
+            "operator": references.operator,
+            "metadata": _plain(references.metadata),
+        },
+        "pending": transfer.pending,
+        "timeout_seconds": transfer.timeout_seconds,
+    }
 
 
 def _plain(value: Any) -> Any:

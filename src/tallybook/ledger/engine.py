@@ -249,6 +249,11 @@ class PostingEngine:
             batch, stopping = take_batch(
                 self._queue, self._max_batch_commands, self._max_batch_wait_seconds
             )
+            # A caller that gave up before its batch began (its future cancelled: an
+            # awaiting request went away) is left out, never applied. The rest can no longer
+            # be cancelled, so answering them cannot fail (a cancelled future refuses a
+            # result, which raised here and ended the engine thread).
+            batch = [work for work in batch if work.future.set_running_or_notify_cancel()]
             if batch:
                 self._process(batch)
 

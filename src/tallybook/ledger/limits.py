@@ -39,6 +39,8 @@ def check_tags(tags: tuple[str, ...], field: str = "tags") -> None:
 
 
 def check_metadata(metadata: object, field: str = "metadata") -> None:
+    if metadata == {}:
+        return  # the usual case, and plain JSON of two bytes: no need to write it out
     try:
         size = len(json.dumps(metadata, separators=(",", ":")).encode())
     except (TypeError, ValueError) as exc:

@@ -46,7 +46,6 @@ from tallybook.ledger.limits import (
 )
 from tallybook.ledger.money import to_minor_units
 from tallybook.model import (
-    Account,
     AccountKind,
     AccountStatus,
     References,
@@ -55,7 +54,7 @@ from tallybook.model import (
     TransferStatus,
     TransferType,
 )
-from tallybook.storage.posting_repository import BalanceKey, LockedBalance
+from tallybook.storage.posting_repository import BalanceKey, LockedAccount, LockedBalance
 
 IdempotencySlot = tuple[UUID, str]
 
@@ -65,7 +64,7 @@ class BatchContext:
     """Everything one batch read under its locks, and everything it will write."""
 
     now: datetime
-    accounts: dict[UUID, Account]
+    accounts: dict[UUID, LockedAccount]
     decimals: dict[tuple[UUID, str], int]
     balances: dict[BalanceKey, LockedBalance]
     referenced: dict[UUID, Transfer]
@@ -233,7 +232,9 @@ def _replay(context: BatchContext, command: Command) -> PostingResult | None:
     return PostingResult(transfers=tuple(earlier), replayed=True)
 
 
-def _account(unit: Unit, tenant_id: UUID, account_id: UUID, currency: str, field: str) -> Account:
+def _account(
+    unit: Unit, tenant_id: UUID, account_id: UUID, currency: str, field: str
+) -> LockedAccount:
     """The account, if it is the tenant's and can hold `currency`.
 
     A system account belongs to one currency (`@world:CNY`): using it in another would open
@@ -258,19 +259,19 @@ def _decimals(unit: Unit, tenant_id: UUID, currency: str) -> int:
     return decimals
 
 
-def _check_can_debit(account: Account, field: str) -> None:
+def _check_can_debit(account: LockedAccount, field: str) -> None:
     if account.status is AccountStatus.CLOSED:
         raise errors.AccountClosed(f"account {account.id} is closed", field=field)
     if account.status is AccountStatus.FROZEN:
         raise errors.AccountFrozen(f"account {account.id} is frozen", field=field)
 
 
-def _check_can_credit(account: Account, field: str) -> None:
+def _check_can_credit(account: LockedAccount, field: str) -> None:
     if account.status is AccountStatus.CLOSED:
         raise errors.AccountClosed(f"account {account.id} is closed", field=field)
 
 
-def _check_available(account: Account, balance: LockedBalance, amount: int) -> None:
+def _check_available(account: LockedAccount, balance: LockedBalance, amount: int) -> None:
     """A customer account never spends below zero (or below minus its credit limit)."""
     if account.kind is AccountKind.SYSTEM:
         return

@@ -45,7 +45,6 @@ from tallybook.ledger.commands import CreateTransfer, content_hash
 from tallybook.ledger.limits import check_idempotency_key
 from tallybook.ledger.money import format_minor_units, to_minor_units
 from tallybook.model import (
-    Account,
     AccountKind,
     AccountStatus,
     References,
@@ -53,6 +52,7 @@ from tallybook.model import (
     TransferType,
 )
 from tallybook.storage import step_claims_repository
+from tallybook.storage.posting_repository import LockedAccount
 from tallybook.storage.step_claims_repository import StepClaim
 
 R = TypeVar("R")
@@ -246,7 +246,7 @@ class StepWork:
     ) -> int:
         return to_minor_units(amount, self.decimals(tenant_id, currency), field=field)
 
-    def customer_account(self, tenant_id: UUID, account_id: UUID, field: str) -> Account:
+    def customer_account(self, tenant_id: UUID, account_id: UUID, field: str) -> LockedAccount:
         """A customer account of the tenant that is not closed (the step's footprint must name
         one of its balances, so that it was locked)."""
         account = self._unit.context.accounts.get(account_id)
