@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from tallybook.api.caller import Caller, ReadCaller, WriteCaller
-from tallybook.api.idempotency import IdempotencyKey, mark_replay
+from tallybook.api.caller import Caller, ReadCaller, WriteCaller, remembered_caller
+from tallybook.api.direct_route import direct_route
+from tallybook.api.idempotency import IdempotencyKey, mark_replay, well_formed_idempotency_key
 from tallybook.api.openapi import problem_responses
 from tallybook.api.pagination import (
     CursorParameter,
@@ -69,11 +71,12 @@ from tallybook.ledger.commands import (
     batch_member_key,
 )
 from tallybook.ledger.queries import TransferQuery
-from tallybook.model import References, SystemAccount, Transfer, TransferStatus
+from tallybook.model import References, Role, SystemAccount, Transfer, TransferStatus
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 WRITE_ERRORS = problem_responses(403, 404, 409, 503)
+JSON = "application/json"
 
 
 def _account_id(caller: Caller, reference: str, currency: str) -> UUID:
@@ -187,7 +190,6 @@ def _require_own_hold(caller: Caller, transfer_id: UUID) -> None:
     caller.scope.require_account(hold.debit_account_id, "transfer_id")
 
 
-@router.post("", status_code=201, summary="Move money, or place a hold", responses=WRITE_ERRORS)
 async def create_transfer(
     body: TransferCreate,
     caller: WriteCaller,
@@ -198,6 +200,41 @@ async def create_transfer(
     if command is None:
         command = await run_in_threadpool(_command, caller, body, idempotency_key)
     return (await _posted(caller, command, response))[0]
+
+
+async def _usual_transfer_request(request: Request, response: Response) -> dict[str, Any] | None:
+    """`create_transfer`'s arguments, resolved by hand for the usual request: no query
+    string, a JSON body that is a valid `TransferCreate`, a well-formed `Idempotency-Key` or
+    none, and a tenant-wide write key this process remembers. None for anything else, which
+    FastAPI's dependencies then resolve (or refuse) as for any route. See `direct_route`."""
+    if request.scope["query_string"] or request.headers.get("content-type") != JSON:
+        return None
+    if not well_formed_idempotency_key(request):
+        return None
+    caller = await remembered_caller(request, Role.WRITE)
+    if caller is None:
+        return None
+    try:
+        body = TransferCreate.model_validate(await request.json())
+    except (ValueError, ValidationError):  # not JSON, or not a valid transfer
+        return None
+    return {
+        "body": body,
+        "caller": caller,
+        "response": response,
+        "idempotency_key": request.headers.get("idempotency-key"),
+    }
+
+
+router.add_api_route(
+    "",
+    create_transfer,
+    methods=["POST"],
+    status_code=201,
+    summary="Move money, or place a hold",
+    responses=WRITE_ERRORS,
+    route_class_override=direct_route(_usual_transfer_request),
+)
 
 
 @router.post(
