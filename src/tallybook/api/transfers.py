@@ -5,13 +5,13 @@ resolve `@world`-style account references, check the key's scope, build a core c
 present its result.
 
 The two hot paths, `POST /v1/transfers` and `POST /v1/transfers/batch`, are `async`: they
-await the engine's future (`asyncio.wrap_future`) instead of blocking a threadpool thread
-until the batch commits, so many concurrent clients do not exhaust the threadpool (40
-threads). Building the command and presenting the result run in place when they read
-nothing (the usual case: a tenant-wide key, known system accounts, remembered decimals);
-when they would read (a scoped key's accounts, a system account's first use, a replay) they
-run in the threadpool, so the event loop never waits on the database.
-"""
+await the engine's future (`engine_waiter`: one loop wake-up per batch) instead of blocking a
+threadpool thread until the batch commits, so many concurrent clients do not exhaust the
+threadpool (40 threads). Building the command and presenting the result run in place when
+they read nothing (the usual case: a tenant-wide key, known system accounts, remembered
+decimals); when they would read (a scoped key's accounts, a system account's first use, a
+replay) they run in the threadpool, so the event loop never waits on the database. The usual
+single transfer also skips FastAPI's dependency machinery (`direct_route`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.caller import Caller, ReadCaller, WriteCaller, remembered_caller
 from tallybook.api.direct_route import direct_route
+from tallybook.api.engine_waits import engine_waiter
 from tallybook.api.idempotency import IdempotencyKey, mark_replay, well_formed_idempotency_key
 from tallybook.api.openapi import problem_responses
 from tallybook.api.pagination import (
@@ -171,7 +172,7 @@ def _present_without_reads(
 
 async def _posted(caller: Caller, command: Command, response: Response) -> list[TransferOut]:
     """Submit, wait for the commit without holding a thread, present."""
-    result = await asyncio.wrap_future(caller.ledger.submit(command))
+    result = await engine_waiter(caller.ledger.submit(command))
     presented = _present_without_reads(caller, result, response)
     if presented is None:
         presented = await run_in_threadpool(present_result, caller, result, response)
