@@ -227,15 +227,21 @@ async def _usual_transfer_request(request: Request, response: Response) -> dict[
     }
 
 
-router.add_api_route(
-    "",
-    create_transfer,
-    methods=["POST"],
-    status_code=201,
-    summary="Move money, or place a hold",
-    responses=WRITE_ERRORS,
-    route_class_override=direct_route(_usual_transfer_request),
-)
+# The documented route, and its undocumented twin that the app routes first (`first_router`):
+# the app's router tries its included routers in turn, and each walk through one costs, so
+# the busiest request of all is answered before the others are tried. Both are the same
+# operation, made by the same call.
+first_router = APIRouter(prefix="/v1/transfers", tags=["transfers"], include_in_schema=False)
+for _router in (router, first_router):
+    _router.add_api_route(
+        "",
+        create_transfer,
+        methods=["POST"],
+        status_code=201,
+        summary="Move money, or place a hold",
+        responses=WRITE_ERRORS,
+        route_class_override=direct_route(_usual_transfer_request),
+    )
 
 
 @router.post(
