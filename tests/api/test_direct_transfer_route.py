@@ -4,6 +4,7 @@ other one to FastAPI: both ways must answer alike, and every refusal stays FastA
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi import Request, Response
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
-from tallybook.api.transfers import _usual_transfer_request
+from tallybook.api.transfers import _usual_transfer_request, create_transfer
 from tests.api.conftest import Keys
 from tests.api.helpers import create_account, top_up_body
 
@@ -55,6 +56,8 @@ def test_the_usual_request_takes_the_direct_way(client: TestClient, keys: Keys) 
     arguments = _resolve(client, usual, body)
 
     assert arguments is not None
+    # Every parameter of the endpoint is resolved: one added later must be added here too.
+    assert set(arguments) == set(inspect.signature(create_transfer).parameters)
     assert arguments["idempotency_key"] == "k-1"
     assert arguments["body"].credit_account_id == alice
     assert _resolve(client, usual | {"Content-Type": GENERAL_WAY}, body) is None

@@ -14,7 +14,10 @@ every malformed or unauthorised request among them — the request goes through 
 handler, which decides and words every error exactly as before. The resolver may only read
 the request; it must not start anything it would have to undo.
 
-The route is declared as usual, so the OpenAPI document is FastAPI's own.
+The route is declared as usual, so the OpenAPI document is FastAPI's own. What FastAPI would
+have resolved is the resolver's to mirror: a parameter added to the endpoint, or a dependency
+added to the app or the router, must be added to the resolver too (a test compares the
+endpoint's parameters with what the resolver returns).
 """
 
 from __future__ import annotations
