@@ -164,8 +164,10 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything, including keys and confirming money from outside
 
     def allows(self, needed: Role) -> bool:
-        ranks = list(Role)
-        return ranks.index(self) >= ranks.index(needed)
+        return _ROLE_RANKS[self] >= _ROLE_RANKS[needed]
+
+
+_ROLE_RANKS = {role: rank for rank, role in enumerate(Role)}
 
 
 @dataclass(frozen=True, slots=True)

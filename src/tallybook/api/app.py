@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     if settings.metrics_enabled:
         metrics.install(app, the_ledger.engine)
     for router in (
+        transfers.first_router,
         health.router,
         accounts.router,
         sub_accounts.router,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -84,6 +84,24 @@ def _remembered_caller(ledger: Ledger, secret: str | None) -> Caller | None:
     return Caller(key=key, scope=scope_of(ledger, key), ledger=ledger)
 
 
+def _secret(bearer: HTTPAuthorizationCredentials | None, api_key_header: str | None) -> str | None:
+    return api_key_header or (bearer.credentials.strip() if bearer is not None else None)
+
+
+async def remembered_caller(request: Request, needed: Role) -> Caller | None:
+    """The caller `ReadCaller` / `WriteCaller` resolve to, when finding it reads nothing and
+    its role suffices: a tenant-wide key this process remembers. None otherwise — the
+    dependencies then decide, and word any refusal. For `DirectRoute` resolvers."""
+    ledger = request.app.state.ledger
+    assert isinstance(ledger, Ledger)
+    caller = _remembered_caller(
+        ledger, _secret(await _BEARER(request), await _API_KEY_HEADER(request))
+    )
+    if caller is None or not caller.key.role.allows(needed):
+        return None
+    return caller
+
+
 async def _caller(
     ledger: LedgerDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
@@ -92,7 +110,7 @@ async def _caller(
     """The key from either header (documented in the OpenAPI document as two security
     schemes, either of which will do). Async so that a remembered key costs no threadpool
     hop; a key that must be read (or a scoped key's accounts) is looked up in the threadpool."""
-    secret = api_key_header or (bearer.credentials.strip() if bearer is not None else None)
+    secret = _secret(bearer, api_key_header)
     caller = _remembered_caller(ledger, secret) or await run_in_threadpool(
         caller_for, ledger, secret
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from tallybook.api.engine_waits import engine_waiter
 from tallybook.ledger import Ledger
 from tallybook.ledger.commands import ExpireDueHolds
 from tallybook.ledger.errors import LedgerError
@@ -38,7 +39,8 @@ async def expire_forever(ledger: Ledger, interval_seconds: float) -> None:
 async def expire_due(ledger: Ledger) -> None:
     """Everything due now, in rounds of the commands' limits."""
     while True:
-        result = await asyncio.wrap_future(ledger.submit(ExpireDueHolds()))
+        # Not wrap_future: the task is cancelled at shutdown, which must not cancel the command.
+        result = await engine_waiter(ledger.submit(ExpireDueHolds()))
         if len(result.transfers) < ExpireDueHolds().limit:
             break
     while await asyncio.to_thread(topups.expire_due, ledger) >= topups.EXPIRE_BATCH_LIMIT:

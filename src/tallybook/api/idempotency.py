@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
 
 from tallybook.ledger.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 
@@ -25,6 +25,13 @@ IdempotencyKey = Annotated[
         examples=["order-1-payment"],
     ),
 ]
+
+
+def well_formed_idempotency_key(request: Request) -> bool:
+    """Whether the request's `Idempotency-Key`, if any, meets `IdempotencyKey`'s limits
+    (for `DirectRoute` resolvers, which leave a malformed one to FastAPI to refuse)."""
+    key = request.headers.get("idempotency-key")
+    return key is None or 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH
 
 
 def mark_replay(response: Response, replayed: bool) -> None:

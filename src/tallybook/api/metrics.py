@@ -98,6 +98,7 @@ class Metrics:
             ("reason",),
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         queued = Gauge(
             "tallybook_engine_queue_depth",
             "commands waiting for the next batch",
@@ -105,6 +106,20 @@ class Metrics:
         )
         queued.set_function(lambda: engine.queued)
         engine.observe(self)
+
+    def record_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one answered request. The labelled children are kept per label set
+        (there are few: routes are templates), so a request does not pay `labels()`'s lookup
+        and lock twice."""
+        children = self._request_children.get((method, route, status))
+        if children is None:
+            children = self._request_children[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)),
+                self.request_seconds.labels(method, route),
+            )
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
 
     def batch_committed(
         self, size: int, lock_seconds: float, commit_seconds: float, transaction_seconds: float
@@ -148,11 +163,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            route = _route_of(scope)
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.request_seconds.labels(method, route).observe(
-                time.perf_counter() - started
+            self.metrics.record_request(
+                scope["method"], _route_of(scope), status, time.perf_counter() - started
             )
 
 

@@ -1,0 +1,70 @@
+"""A route whose usual request skips FastAPI's general dependency machinery.
+
+Why: on the single-transfer hot path, FastAPI's per-request work — walking the dependency
+tree (query strictness, the caller and its two security schemes, the ledger, the sub-response,
+the `Idempotency-Key` header), checking the content type with `email.message`, re-validating
+the returned model — cost several times what the endpoint itself does, and under load the
+event loop's time is what limits a server process.
+
+A `DirectRoute` takes a `resolver`: a hand-written equivalent of the endpoint's parameters for
+the usual request. When it returns the endpoint's arguments, the endpoint runs with them and
+its result is serialized as FastAPI would (the response model's JSON, the route's status code,
+the headers the endpoint set on its sub-response). When it returns None — anything unusual,
+every malformed or unauthorised request among them — the request goes through FastAPI's own
+handler, which decides and words every error exactly as before. The resolver may only read
+the request; it must not start anything it would have to undo.
+
+The route is declared as usual, so the OpenAPI document is FastAPI's own. What FastAPI would
+have resolved is the resolver's to mirror: a parameter added to the endpoint, or a dependency
+added to the app or the router, must be added to the resolver too (a test compares the
+endpoint's parameters with what the resolver returns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
+
+Resolver = Callable[[Request, Response], Awaitable[dict[str, Any] | None]]
+
+
+def sub_response() -> Response:
+    """What FastAPI hands an endpoint that declares a `Response` parameter: headers (and a
+    status) to merge into the answer."""
+    response = Response()
+    del response.headers["content-length"]
+    response.status_code = None  # type: ignore[assignment]  # FastAPI's own "not set"
+    return response
+
+
+def direct_route(resolver: Resolver) -> type[APIRoute]:
+    """An `APIRoute` class for one endpoint, trying `resolver` before FastAPI's handler."""
+
+    class DirectRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            general = super().get_route_handler()
+            endpoint = self.endpoint
+            status_code = self.status_code or 200  # FastAPI's default, as for JSONResponse
+            serializer = TypeAdapter[Any](self.response_model)
+
+            async def handler(request: Request) -> Response:
+                headers = sub_response()
+                arguments = await resolver(request, headers)
+                if arguments is None:
+                    return await general(request)
+                result = await endpoint(**arguments)
+                answer = Response(
+                    serializer.dump_json(result, by_alias=True),
+                    status_code=headers.status_code or status_code,
+                    media_type="application/json",
+                )
+                answer.headers.raw.extend(headers.headers.raw)
+                return answer
+
+            return handler
+
+    return DirectRoute
