@@ -166,8 +166,9 @@ def list_entries(
     ValidationError (`cursor`) for an id that is no entry of the tenant.
     """
     after = None if window.after is None else _position(connection, query.tenant_id, window.after)
-    shape = _HistoryShape.of(connection, query, window, after, amount_min, amount_max)
-    parameters = _history_parameters(query, amount_min, amount_max) | {"limit": window.limit + 1}
+    parameters = _history_parameters(query, amount_min, amount_max)
+    shape = _HistoryShape.of(connection, query, window.newest_first, parameters, after is not None)
+    parameters["limit"] = window.limit + 1
     if after is not None:
         parameters |= {"after_created_at": after[0], "after_id": after[1]}
     rows = connection.execute(_history_page_statement(shape), parameters).all()
@@ -192,17 +193,17 @@ class _HistoryShape:
         cls,
         connection: Connection,
         query: EntryQuery,
-        window: Window[int],
-        after: tuple[datetime, int] | None,
-        amount_min: int | None,
-        amount_max: int | None,
+        newest_first: bool,
+        filters: Collection[str],
+        continues: bool,
     ) -> _HistoryShape:
+        """`filters`: the names `_history_parameters` gave values."""
         return cls(
             dialect=connection.dialect.name,
             source=query.source,
-            newest_first=window.newest_first,
-            continues=after is not None,
-            filters=frozenset(_history_parameters(query, amount_min, amount_max)),
+            newest_first=newest_first,
+            continues=continues,
+            filters=frozenset(filters),
         )
 
 
@@ -241,6 +242,10 @@ def _history_order(created_at: Any, entry_id: Any, newest_first: bool) -> list[A
     if newest_first:
         return [created_at.desc(), entry_id.desc()]
     return [created_at.asc(), entry_id.asc()]
+
+
+# The filters on the joined transfer's columns (the others are on the entry's).
+_TRANSFER_FILTERS = frozenset({"type", "order_number", "country_code", "tag"})
 
 
 def _history_parameters(
@@ -290,20 +295,12 @@ def _history_conditions(
         conditions.append(func.abs(table.c.amount) >= bindparam("amount_min", type_=BigInteger))
     if "amount_max" in filters:
         conditions.append(func.abs(table.c.amount) <= bindparam("amount_max", type_=BigInteger))
-    for name in ("type", "order_number", "country_code"):
+    for name in sorted(_TRANSFER_FILTERS - {"tag"}):
         if name in filters:
             conditions.append(transfers.c[name] == bindparam(name))
     if "tag" in filters:
         conditions.append(has_tag(dialect, transfers.c.tags, bindparam("tag", type_=String)))
     return conditions
-
-
-def _filters_transfers(query: EntryQuery) -> bool:
-    """Whether a filter is on the transfer's columns (so the count must join it)."""
-    return any(
-        value is not None
-        for value in (query.type, query.order_number, query.country_code, query.tag)
-    )
 
 
 def _history_branch(shape: _HistoryShape, table: Table) -> Select[Any]:
@@ -340,7 +337,7 @@ def count_entries(
     for table in history_tables(query.source):
         conditions = _history_conditions(connection.dialect.name, table, parameters)
         source: Any = table
-        if _filters_transfers(query):
+        if _TRANSFER_FILTERS & parameters.keys():  # a filter on the transfer: join it
             source = table.join(transfers, transfers.c.id == table.c.transfer_id)
         statement = select(func.count()).select_from(source).where(*conditions)
         total += connection.execute(statement, parameters).scalar_one()
@@ -360,13 +357,7 @@ def slice_entries(
     is cut from their merge."""
     total = count_entries(connection, query, amount_min, amount_max)
     parameters = _history_parameters(query, amount_min, amount_max)
-    shape = _HistoryShape(
-        dialect=connection.dialect.name,
-        source=query.source,
-        newest_first=window.newest_first,
-        continues=False,
-        filters=frozenset(parameters),
-    )
+    shape = _HistoryShape.of(connection, query, window.newest_first, parameters, continues=False)
     branches = [_history_branch(shape, table) for table in history_tables(query.source)]
     merged = union_all(*(select(branch.subquery()) for branch in branches)).subquery()
     statement = (
