@@ -45,6 +45,22 @@ def test_a_withdrawals_hold_cannot_be_voided_or_posted_from_outside(ledger: Ledg
     assert available(ledger, book, book.alice) == 10000
 
 
+def test_another_tenants_flow_transfer_is_not_found_not_named(ledger: Ledger) -> None:
+    """The refusal names the flow, so it is only for the transfer's own tenant: to anyone
+    else the hold does not exist."""
+    book, withdrawal = alice_withdraws_60_of_100(ledger)
+    stranger = open_book(ledger)
+
+    for command in (
+        VoidPending(stranger.tenant.id, withdrawal.payout_hold_id),
+        PostPending(stranger.tenant.id, withdrawal.payout_hold_id),
+        ReverseTransfer(stranger.tenant.id, withdrawal.payout_hold_id),
+    ):
+        with pytest.raises(errors.TransferNotFound):
+            ledger.execute(command)
+    assert available(ledger, book, book.alice) == 4000
+
+
 def test_a_paid_withdrawal_cannot_be_reversed_from_outside(ledger: Ledger) -> None:
     book, withdrawal = alice_withdraws_60_of_100(ledger)
     withdrawals.move(ledger, book.tenant.id, withdrawal.id, WithdrawalAction.APPROVE)

@@ -192,13 +192,13 @@ def apply(context: BatchContext, command: Command) -> PostingResult:
     elif isinstance(command, TransferBatch):
         written = _batch(unit, command, key_hash)
     elif isinstance(command, PostPending):
-        _refuse_flow_owned(context, command.pending_id, "pending_id")
+        _refuse_flow_owned(context, command.tenant_id, command.pending_id, "pending_id")
         written = (_post(unit, command, key_hash),)
     elif isinstance(command, VoidPending):
-        _refuse_flow_owned(context, command.pending_id, "pending_id")
+        _refuse_flow_owned(context, command.tenant_id, command.pending_id, "pending_id")
         written = (_void(unit, command, key_hash),)
     elif isinstance(command, ReverseTransfer):
-        _refuse_flow_owned(context, command.transfer_id, "transfer_id")
+        _refuse_flow_owned(context, command.tenant_id, command.transfer_id, "transfer_id")
         written = (_reverse(unit, command, key_hash),)
     elif isinstance(command, SetBalance):
         written = _set_balance(unit, command, key_hash)
@@ -208,10 +208,14 @@ def apply(context: BatchContext, command: Command) -> PostingResult:
     return PostingResult(transfers=written)
 
 
-def _refuse_flow_owned(context: BatchContext, transfer_id: UUID, field: str) -> None:
-    """A command from outside the flows may not resolve or reverse a flow's transfer."""
+def _refuse_flow_owned(
+    context: BatchContext, tenant_id: UUID, transfer_id: UUID, field: str
+) -> None:
+    """A command from outside the flows may not resolve or reverse a flow's transfer. Another
+    tenant's transfer is left to the usual checks, which answer TransferNotFound: the refusal
+    must not tell a caller that someone else's transfer exists, or which flow wrote it."""
     transfer = context.referenced.get(transfer_id)
-    if transfer is not None and transfer.flow is not None:
+    if transfer is not None and transfer.tenant_id == tenant_id and transfer.flow is not None:
         raise errors.TransferOwnedByFlow(transfer_id, transfer.flow, field)
 
 
