@@ -46,6 +46,11 @@ def _resolve(client: TestClient, headers: dict[str, str], body: bytes) -> dict[s
     return asyncio.run(_usual_transfer_request(Request(scope, receive), Response()))
 
 
+def _remember_write_key(client: TestClient, keys: Keys, account_id: str) -> None:
+    """The direct way takes only a key the process remembers; a first read remembers it."""
+    assert client.get(f"/v1/accounts/{account_id}", headers=keys.write).status_code == 200
+
+
 def test_the_usual_request_takes_the_direct_way(client: TestClient, keys: Keys) -> None:
     alice = create_account(client, keys.admin, "alice")
     _post(client, keys, top_up_body(alice), "remember-the-key", GENERAL_WAY)
@@ -67,6 +72,9 @@ def test_the_usual_request_takes_the_direct_way(client: TestClient, keys: Keys) 
 def test_the_direct_and_the_general_way_answer_alike(client: TestClient, keys: Keys) -> None:
     alice = create_account(client, keys.admin, "alice")
     body = top_up_body(alice, "12.50") | {"order_number": "ORD-1", "tags": ["books"]}
+    _remember_write_key(client, keys, alice)
+    usual = keys.write | {"Content-Type": "application/json", "Idempotency-Key": "direct-1"}
+    assert _resolve(client, usual, json.dumps(body).encode()) is not None  # the direct way
 
     direct = _post(client, keys, body, "direct-1", "application/json")
     general = _post(client, keys, body, "general-1", GENERAL_WAY)
@@ -126,14 +134,18 @@ def test_every_unusual_request_is_refused_as_fastapi_refuses_it(
     client: TestClient, keys: Keys, change: dict[str, Any], status: int, code: str
 ) -> None:
     alice = create_account(client, keys.admin, "alice")
+    _remember_write_key(client, keys, alice)  # so only the change itself can turn it away
     request: dict[str, Any] = {
         "json": top_up_body(alice) | change.get("body", {}),
-        "headers": keys.write | change.get("headers", {}),
+        "headers": keys.write | {"Content-Type": "application/json"} | change.get("headers", {}),
         "params": change.get("params"),
     }
     if "content" in change:
         request["content"] = change["content"]
         del request["json"]
+    if "params" not in change:  # the direct resolver declines it: FastAPI answers
+        content = request.get("content") or json.dumps(request["json"]).encode()
+        assert _resolve(client, request["headers"], content) is None
 
     answer = client.post("/v1/transfers", **request)
 
