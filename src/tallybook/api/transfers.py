@@ -227,21 +227,15 @@ async def _usual_transfer_request(request: Request, response: Response) -> dict[
     }
 
 
-# The documented route, and its undocumented twin that the app routes first (`first_router`):
-# the app's router tries its included routers in turn, and each walk through one costs, so
-# the busiest request of all is answered before the others are tried. Both are the same
-# operation, made by the same call.
-first_router = APIRouter(prefix="/v1/transfers", tags=["transfers"], include_in_schema=False)
-for _router in (router, first_router):
-    _router.add_api_route(
-        "",
-        create_transfer,
-        methods=["POST"],
-        status_code=201,
-        summary="Move money, or place a hold",
-        responses=WRITE_ERRORS,
-        route_class_override=direct_route(_usual_transfer_request),
-    )
+router.add_api_route(
+    "",
+    create_transfer,
+    methods=["POST"],
+    status_code=201,
+    summary="Move money, or place a hold",
+    responses=WRITE_ERRORS,
+    route_class_override=direct_route(_usual_transfer_request),
+)
 
 
 @router.post(
@@ -258,7 +252,7 @@ async def create_batch(
 ) -> BatchOut:
     if not body.atomic:
         outcomes = await run_in_threadpool(_submit_each, caller, body, idempotency_key)
-        pending = [asyncio.wrap_future(o) for o in outcomes if isinstance(o, Future)]
+        pending = [engine_waiter(o) for o in outcomes if isinstance(o, Future)]
         if pending:
             await asyncio.wait(pending)
         results = await run_in_threadpool(_independent_results, caller, outcomes, response)
