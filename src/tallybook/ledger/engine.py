@@ -65,16 +65,22 @@ class EngineStatistics:
     commands: int = 0
     largest_batch: int = 0
     retries: int = 0
-    commit_seconds_total: float = 0.0
+    transaction_seconds_total: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
 
-    def record(self, size: int, commit_seconds: float) -> None:
+    def batch_committed(
+        self, size: int, lock_seconds: float, commit_seconds: float, transaction_seconds: float
+    ) -> None:
+        """An `EngineObserver`, the engine's first."""
         self.batches += 1
         self.commands += size
         self.largest_batch = max(self.largest_batch, size)
-        self.commit_seconds_total += commit_seconds
+        self.transaction_seconds_total += transaction_seconds
         if len(self.batch_sizes) < 10_000:
             self.batch_sizes.append(size)
+
+    def batch_retried(self, reason: str) -> None:
+        self.retries += 1
 
 
 class EngineObserver(Protocol):
@@ -177,12 +183,12 @@ class PostingEngine:
         self._max_batch_commands = max_batch_commands
         self._max_batch_wait_seconds = max_batch_wait_seconds
         self._max_attempts = max_attempts
-        self._observers: list[EngineObserver] = []
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._running = False
         self._state_lock = threading.Lock()
         self.statistics = EngineStatistics()
+        self._observers: list[EngineObserver] = [self.statistics]
 
     @property
     def running(self) -> bool:
@@ -261,7 +267,6 @@ class PostingEngine:
         last_error: Exception | None = None
         for attempt in range(self._max_attempts):
             if attempt:
-                self.statistics.retries += 1
                 for observer in self._observers:
                     observer.batch_retried(_retry_reason(last_error))
                 time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
@@ -284,7 +289,6 @@ class PostingEngine:
             except Exception as exc:  # a bug: keep it from failing the other commands
                 return self._isolate(batch, exc)
             committed = time.perf_counter()
-            self.statistics.record(len(batch), committed - started)
             for observer in self._observers:
                 observer.batch_committed(
                     len(batch),

@@ -287,7 +287,7 @@ def append(
     """Write one batch: transfers, hold resolutions, entries, then each balance once.
 
     On PostgreSQL the new rows go in with COPY and the balances with one UPDATE ... FROM
-    (VALUES ...) per chunk (see `_copy`, `_update_balances_postgresql`); on SQLite, where a
+    unnest(one array per column) (see `_copy`, `_update_balances_postgresql`); on SQLite, where a
     statement is a function call into the same process, with executemany.
     """
     transfer_rows = [transfer_to_row(transfer) for transfer in new_transfers]
