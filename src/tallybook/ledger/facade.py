@@ -167,15 +167,14 @@ class Ledger:
     def system_account(self, tenant_id: UUID, which: SystemAccount, currency: str) -> Account:
         """The tenant's system account (created on first use). Remembered once known: a
         system account is never changed, so every later transfer skips the lookup."""
-        cache_key = (tenant_id, which, currency)
-        known = self._system_accounts.get(cache_key)
+        known = self.known_system_account(tenant_id, which, currency)
         if known is not None:
             return known
         with self.database.write() as connection:
             account = accounts.system_account(
                 connection, tenant_id, which, currency, self.clock.now()
             )
-        self._system_accounts[cache_key] = account
+        self._system_accounts[(tenant_id, which, currency)] = account
         return account
 
     def known_system_account(
@@ -271,14 +270,13 @@ class Ledger:
         """The decimals of currencies the caller knows hold balances (those of a written
         transfer). Remembered once read: `configure_currency` refuses to change the decimals
         of a currency in use, so presenting a transfer needs no read after the first."""
-        missing = [code for code in codes if (tenant_id, code) not in self._decimals_in_use]
-        if missing:
-            configured = {
-                currency.code: currency.decimals for currency in self.currencies(tenant_id)
-            }
-            for code in missing:
-                if code in configured:
-                    self._decimals_in_use[(tenant_id, code)] = configured[code]
+        known = self.known_decimals_in_use(tenant_id, codes)
+        if known is not None:
+            return known
+        configured = {currency.code: currency.decimals for currency in self.currencies(tenant_id)}
+        for code in codes:
+            if code in configured:
+                self._decimals_in_use[(tenant_id, code)] = configured[code]
         return {
             code: self._decimals_in_use[(tenant_id, code)]
             for code in codes

@@ -22,6 +22,7 @@ from tallybook.model import (
     TransferStatus,
     TransferType,
 )
+from tallybook.storage.tables import transfers
 
 
 def tenant_from_row(row: Row[Any]) -> Tenant:
@@ -62,32 +63,8 @@ def balance_from_row(row: Row[Any]) -> Balance:
     )
 
 
-_TRANSFER_COLUMNS = (
-    "id",
-    "tenant_id",
-    "debit_account_id",
-    "credit_account_id",
-    "amount",
-    "currency",
-    "type",
-    "status",
-    "pending_id",
-    "reversal_of_id",
-    "order_number",
-    "receipt_id",
-    "invoice_id",
-    "channel",
-    "country_code",
-    "tags",
-    "note",
-    "operator",
-    "metadata",
-    "idempotency_key",
-    "request_hash",
-    "created_at",
-    "expires_at",
-    "flow",
-)
+# `_transfer` unpacks the transfers table's columns in this (the table's) order.
+_TRANSFER_COLUMNS = tuple(transfers.c.keys())
 # Entry's fields are the entries table's columns, in the same order.
 _ENTRY_COLUMNS = tuple(field.name for field in dataclasses.fields(Entry))
 
