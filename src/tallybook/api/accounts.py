@@ -33,7 +33,7 @@ from tallybook.api.schemas import (
     decimal_of,
 )
 from tallybook.ledger import errors
-from tallybook.ledger.accounts import AccountChanges
+from tallybook.ledger.accounts import AccountChanges, AccountView
 from tallybook.ledger.limits import MAX_REFERENCE_LENGTH
 from tallybook.ledger.queries import AccountQuery
 from tallybook.model import Account, AccountKind, AccountStatus
@@ -42,8 +42,17 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
 
 def present_accounts(caller: Caller, listed: list[Account]) -> list[AccountOut]:
-    presenter = Presenter.for_tenant(caller.ledger, caller.tenant_id)
-    views = caller.ledger.account_views(caller.tenant_id, listed)
+    return present_views(caller, caller.ledger.account_views(caller.tenant_id, listed))
+
+
+def present_views(caller: Caller, views: list[AccountView]) -> list[AccountOut]:
+    """Balances are in currencies in use, whose decimals are remembered: no currency read."""
+    currencies = {
+        balance.currency
+        for view in views
+        for balance in (*view.balances, *(view.tree_totals or ()))
+    }
+    presenter = Presenter.for_currencies_in_use(caller.ledger, caller.tenant_id, currencies)
     return [presenter.account(view) for view in views]
 
 
@@ -82,10 +91,7 @@ async def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountO
 
 def _account_out(caller: Caller, account_id: UUID) -> AccountOut:
     caller.scope.require_account(account_id, "account_id")
-    view = caller.ledger.account_view(caller.tenant_id, account_id)
-    currencies = {b.currency for b in (*view.balances, *(view.tree_totals or ()))}
-    presenter = Presenter.for_currencies_in_use(caller.ledger, caller.tenant_id, currencies)
-    return presenter.account(view)
+    return present_views(caller, [caller.ledger.account_view(caller.tenant_id, account_id)])[0]
 
 
 @router.get(
