@@ -57,6 +57,19 @@ def chunked(values: Iterable[T], size: int = IN_LIST_CHUNK) -> Iterator[list[T]]
         yield chunk
 
 
+def statement_lists(connection: Connection, values: Iterable[T]) -> Iterator[list[T]]:
+    """`values` in as few lists as one statement each can take: on PostgreSQL all of them
+    (`one_of` binds an array as one parameter, and a batch's pairs stay far below the
+    parameter limit), so a batch locks its rows in one ordered statement; on SQLite chunks
+    under its bound-variable limit."""
+    if connection.dialect.name != "postgresql":
+        yield from chunked(values)
+        return
+    everything = list(values)
+    if everything:
+        yield everything
+
+
 def one_of(connection: Connection, column: Any, values: list[Any]) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter.
 
@@ -115,7 +128,7 @@ def lock_accounts(
 ) -> dict[UUID, LockedAccount]:
     """Read the accounts with a shared lock, so a freeze or close waits for this batch."""
     found: dict[UUID, LockedAccount] = {}
-    for chunk in chunked(sorted(account_ids)):
+    for chunk in statement_lists(connection, sorted(account_ids)):
         query = (
             select(
                 accounts.c.id,
@@ -152,7 +165,7 @@ def lock_balances(
     loser's transaction fails with a unique violation and the engine retries it, re-reading.
     """
     locked: dict[BalanceKey, LockedBalance] = {}
-    for chunk in chunked(sorted(keys)):
+    for chunk in statement_lists(connection, sorted(keys)):
         query = (
             select(
                 balances.c.account_id,
@@ -241,7 +254,7 @@ def find_by_idempotency_keys(
         by_tenant[tenant_id].append(key)
     found: dict[tuple[UUID, str], Transfer] = {}
     for tenant_id, tenant_keys in by_tenant.items():
-        for chunk in chunked(tenant_keys):
+        for chunk in statement_lists(connection, tenant_keys):
             query = select(transfers).where(
                 transfers.c.tenant_id == tenant_id,
                 one_of(connection, transfers.c.idempotency_key, chunk),
