@@ -66,7 +66,7 @@ def everything_visible(ledger: Ledger, tenant_id: UUID, alice: UUID) -> dict[str
     )  # fmt: skip
     statement = ledger.statement(tenant_id, alice, date(2025, 5, 1), date(2025, 8, 31))
     return {
-        "entries": [(line.entry, line.transfer.id) for line in every.items],
+        "entries": [(line.entry, line.type, line.references) for line in every.items],
         "newest": [line.entry.id for line in newest.items],
         "as_of": as_of,
         "summary": summary,

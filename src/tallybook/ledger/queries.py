@@ -19,7 +19,7 @@ from tallybook.model import (
     AccountKind,
     AccountStatus,
     Entry,
-    Transfer,
+    References,
     TransferStatus,
     TransferType,
 )
@@ -129,10 +129,12 @@ class EntryQuery:
 
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
-    """One entry of the balance history with the transfer that wrote it."""
+    """One entry of the balance history with what the transfer that wrote it says about it:
+    its type and references (the rest of the transfer is a page read of its own)."""
 
     entry: Entry
-    transfer: Transfer
+    type: TransferType
+    references: References
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,12 +38,12 @@ CSV_COLUMNS = (
 
 def entry_record(line: HistoryLine, decimals: int) -> dict[str, Any]:
     """The entry and its transfer's references; `decimals` are its currency's."""
-    entry, references = line.entry, line.transfer.references
+    entry, references = line.entry, line.references
     return {
         "id": entry.id,
         "account_id": str(entry.account_id),
         "transfer_id": str(entry.transfer_id),
-        "type": line.transfer.type.value,
+        "type": line.type.value,
         "currency": entry.currency,
         "amount": format_minor_units(entry.amount, decimals),
         "balance_before": format_minor_units(entry.balance_before, decimals),

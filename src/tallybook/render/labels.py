@@ -37,7 +37,7 @@ def local_time(moment: datetime, time_zone: str) -> str:
 def reference_of(line: HistoryLine) -> str:
     """The reference a person looks for: the order, receipt or invoice number, else the
     channel the money came through."""
-    references = line.transfer.references
+    references = line.references
     for value in (
         references.order_number,
         references.receipt_id,

@@ -28,7 +28,7 @@ def render_statement_csv(statement: Statement) -> str:
                      "", "", "", "", "", money(section.opening)])
         )  # fmt: skip
         for line in section.lines:
-            entry, transfer = line.entry, line.transfer
+            entry = line.entry
             lines.append(
                 csv_row(
                     [
@@ -37,9 +37,9 @@ def render_statement_csv(statement: Statement) -> str:
                         local_time(entry.created_at, zone),
                         entry.created_at.isoformat(),
                         entry.id,
-                        transfer.type.value,
+                        line.type.value,
                         reference_of(line),
-                        transfer.references.note or "",
+                        line.references.note or "",
                         money(entry.amount),
                         money(entry.balance_after),
                     ]

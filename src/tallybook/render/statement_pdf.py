@@ -190,13 +190,13 @@ def _entries_table(section: StatementSection, zone: str) -> Flowable:
     rows: list[list[Paragraph | str]] = [list(header)]
     rows.append(["", "Opening balance", "", "", "", _text(money(section.opening), "number")])
     for line in section.lines:
-        entry, transfer = line.entry, line.transfer
+        entry = line.entry
         rows.append(
             [
                 _text(local_time(entry.created_at, zone)),
-                _text(TYPE_LABELS[transfer.type]),
+                _text(TYPE_LABELS[line.type]),
                 _text(reference_of(line)),
-                _text(transfer.references.note or ""),
+                _text(line.references.note or ""),
                 _text(("+" if entry.amount > 0 else "") + money(entry.amount), "number"),
                 _text(money(entry.balance_after), "number"),
             ]

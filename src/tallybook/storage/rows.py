@@ -84,18 +84,42 @@ def transfer_from_row(row: Row[Any]) -> Transfer:
     return _transfer(_picker(row._fields, _TRANSFER_COLUMNS, "")(row))
 
 
-def joined_reader(
-    fields: Sequence[str], entry_prefix: str
-) -> Callable[[Row[Any]], tuple[Entry, Transfer]]:
-    """Reads the entry (columns labelled with `entry_prefix`) and its transfer out of each row
-    of a result with `fields`: the columns are looked up once per result, not per row."""
-    pick_entry = _picker(tuple(fields), _ENTRY_COLUMNS, entry_prefix)
-    pick_transfer = _picker(tuple(fields), _TRANSFER_COLUMNS, "")
+# What a line of history reads of its transfer: its type, then its references.
+HISTORY_TRANSFER_COLUMNS = ("type", *(field.name for field in dataclasses.fields(References)))
 
-    def read(row: Row[Any]) -> tuple[Entry, Transfer]:
-        return Entry(*pick_entry(row)), _transfer(pick_transfer(row))
+
+def history_reader(
+    fields: Sequence[str], entry_prefix: str
+) -> Callable[[Row[Any]], tuple[Entry, TransferType, References]]:
+    """Reads the entry (columns labelled with `entry_prefix`) and its transfer's type and
+    references (`HISTORY_TRANSFER_COLUMNS`) out of each row of a result with `fields`: the
+    columns are looked up once per result, not per row."""
+    pick_entry = _picker(tuple(fields), _ENTRY_COLUMNS, entry_prefix)
+    pick_transfer = _picker(tuple(fields), HISTORY_TRANSFER_COLUMNS, "")
+
+    def read(row: Row[Any]) -> tuple[Entry, TransferType, References]:
+        transfer_type, *references = pick_transfer(row)
+        return Entry(*pick_entry(row)), TransferType(transfer_type), _references(*references)
 
     return read
+
+
+def _references(
+    order_number: str | None,
+    receipt_id: str | None,
+    invoice_id: str | None,
+    channel: str | None,
+    country_code: str | None,
+    tags: list[str],
+    note: str | None,
+    operator: str | None,
+    metadata: dict[str, Any],
+) -> References:
+    """References from their columns, in `References`' field order."""
+    return References(
+        order_number, receipt_id, invoice_id, channel, country_code, tuple(tags), note, operator,
+        metadata,
+    )  # fmt: skip
 
 
 def _transfer(values: tuple[Any, ...]) -> Transfer:
@@ -136,16 +160,16 @@ def _transfer(values: tuple[Any, ...]) -> Transfer:
         status=TransferStatus(status),
         pending_id=pending_id,
         reversal_of_id=reversal_of_id,
-        references=References(
-            order_number=order_number,
-            receipt_id=receipt_id,
-            invoice_id=invoice_id,
-            channel=channel,
-            country_code=country_code,
-            tags=tuple(tags),
-            note=note,
-            operator=operator,
-            metadata=metadata,
+        references=_references(
+            order_number,
+            receipt_id,
+            invoice_id,
+            channel,
+            country_code,
+            tags,
+            note,
+            operator,
+            metadata,
         ),
         idempotency_key=idempotency_key,
         request_hash=request_hash,

@@ -39,14 +39,14 @@ def container(account: Account) -> dict[str, Any]:
 def adjustment(line: HistoryLine, owner: Account, style: TenantStyle) -> dict[str, Any]:
     """One row, its keys in the order of the seed's sample; `currency` is Tallybook's addition
     (an account may hold several), and `order_id` appears on sales only, as in the seed."""
-    entry, references = line.entry, line.transfer.references
+    entry, references = line.entry, line.references
     is_credit = entry.amount > 0
-    is_sale = not is_credit and line.transfer.type is TransferType.ORDER_PAYMENT
+    is_sale = not is_credit and line.type is TransferType.ORDER_PAYMENT
     row: dict[str, Any] = {
         "id": str(entry.id),
         "container": container(owner),
         "credit" if is_credit else "debit": style.money(abs(entry.amount), entry.currency),
-        "transaction_type": CREDIT if is_credit else DEBIT_TRANSACTION_TYPES[line.transfer.type],
+        "transaction_type": CREDIT if is_credit else DEBIT_TRANSACTION_TYPES[line.type],
         "receipt_id": NO_RECEIPT if is_credit else references.receipt_id or NO_RECEIPT,
         "transaction_date": style.time(entry.created_at),
         "balance_after": style.money(entry.balance_after, entry.currency),

@@ -60,8 +60,8 @@ def invoice_number(invoice_id: str | None) -> int:
 
 
 def pay_way(line: HistoryLine) -> str:
-    kind = line.transfer.type
-    channel = line.transfer.references.channel
+    kind = line.type
+    channel = line.references.channel
     if kind in CHANNEL_PAY_WAYS and channel:
         return channel
     return PAY_WAYS[kind]
@@ -72,7 +72,7 @@ def score_log(
 ) -> dict[str, Any]:
     """One row, its keys in the order of the seed's sample. `pid` is the parent agent's id,
     or the agent's own id when it has no parent (as the seed shows for agent 2)."""
-    entry, references = line.entry, line.transfer.references
+    entry, references = line.entry, line.references
     written = style.local(entry.created_at)
     created_at = style.time(entry.created_at)
 
@@ -89,7 +89,7 @@ def score_log(
         "pid": (parent or agent).number,
         "country_code": references.country_code or NO_COUNTRY,
         "order_no": references.order_number or "",
-        "type": TYPE_NUMBERS[line.transfer.type],
+        "type": TYPE_NUMBERS[line.type],
         "pay_way": pay_way(line),
         "currency": entry.currency,
         "price": amount(entry.amount),
