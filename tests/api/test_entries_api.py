@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 
 from tallybook.api.entries import EntryPage
 from tallybook.api.schemas import EntryOut
-from tests.api.conftest import Keys
+from tallybook.ledger import Ledger
+from tests.api.conftest import Keys, tenant_with_keys
 from tests.api.helpers import create_account, transfer
 from tests.support import ManualClock
 
@@ -121,6 +122,28 @@ def test_history_pages_oldest_first_cover_every_entry_once(client: TestClient, k
     assert seen == list(range(1, 12))
 
 
+def test_a_cursor_is_only_good_in_its_own_tenant_and_a_page_past_the_matches_is_empty(
+    client: TestClient, ledger: Ledger, keys: Keys
+) -> None:
+    alice = create_account(client, keys.write, "alice")
+    transfer(client, keys.write, "@world", alice, "1.00")
+    transfer(client, keys.write, "@world", alice, "2.00")
+    first = client.get("/v1/entries", params={"account_id": alice, "limit": 1}, headers=keys.read)
+    cursor = first.json()["next_cursor"]
+    other = tenant_with_keys(ledger, "Platform B")
+
+    nothing_more = client.get(
+        "/v1/entries",
+        params={"account_id": alice, "currency": "EUR", "cursor": cursor},
+        headers=keys.read,
+    )
+    foreign = client.get("/v1/entries", params={"cursor": cursor}, headers=other.read)
+
+    assert nothing_more.status_code == 200, nothing_more.text
+    assert nothing_more.json()["data"] == []
+    assert foreign.status_code == 422 and foreign.json()["field"] == "cursor"
+
+
 def test_page_size_is_limited_to_1000(client: TestClient, keys: Keys) -> None:
     answer = client.get("/v1/entries", params={"limit": 1001}, headers=keys.read)
 
@@ -142,17 +165,24 @@ def test_a_time_bound_is_an_iso_8601_timestamp_with_an_offset(
     assert offset.status_code == 200
 
 
-def test_the_history_of_an_unknown_account_is_404(client: TestClient, keys: Keys) -> None:
+def test_the_history_of_an_unknown_account_is_404(
+    client: TestClient, ledger: Ledger, keys: Keys
+) -> None:
     nobody = "0190a000-0000-7000-8000-000000000000"
+    other = tenant_with_keys(ledger, "Platform B")
+    theirs = create_account(client, other.write, "theirs")  # with a history, in their tenant
+    transfer(client, other.write, "@world", theirs, "5.00")
 
-    for path in ("/v1/entries", "/v1/transfers"):
-        answer = client.get(path, params={"account_id": nobody}, headers=keys.read)
+    for account_id in (nobody, theirs):
+        for path, extra in (("/v1/entries", {}), ("/v1/entries", {"format": "csv"}),
+                            ("/v1/transfers", {})):  # fmt: skip
+            answer = client.get(path, params={"account_id": account_id} | extra, headers=keys.read)
 
-        assert answer.status_code == 404
-        assert (answer.json()["code"], answer.json()["field"]) == (
-            "account_not_found",
-            "account_id",
-        )
+            assert answer.status_code == 404, (path, extra, answer.text)
+            assert (answer.json()["code"], answer.json()["field"]) == (
+                "account_not_found",
+                "account_id",
+            )
 
 
 def test_a_misspelt_filter_is_refused_rather_than_ignored(client: TestClient, keys: Keys) -> None:

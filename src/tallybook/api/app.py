@@ -88,19 +88,20 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
         metrics.install(app, the_ledger.engine)
-    # Transfers first: the app tries its included routers in turn, and each walk through one
-    # costs, so the busiest request of all is matched before the others are tried.
+    # The busiest first: the app tries its included routers in turn, and each walk through
+    # one costs (a tenth of a history page's time when entries came tenth), so transfers,
+    # then the account and history reads, are matched before the others are tried.
     for router in (
         transfers.router,
-        health.router,
         accounts.router,
+        entries.router,
+        health.router,
         sub_accounts.router,
         topups.router,
         callbacks.router,
         withdrawals.router,
         orders.router,
         wallet_settings.router,
-        entries.router,
         reports.router,
         statements.router,
         currencies.router,

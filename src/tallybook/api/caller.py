@@ -40,9 +40,9 @@ class Caller:
         if account_id is None:
             return None
         self.account(account_id)
-        return self.ledger.account_ids(
-            self.tenant_id, account_id, with_sub_accounts=include_sub_accounts
-        )
+        if not include_sub_accounts:
+            return frozenset({account_id})
+        return self.ledger.account_tree(self.tenant_id, account_id)
 
     def account(self, account_id: UUID, field: str = "account_id") -> Account:
         """The account, if it is in the key's tenant and scope; otherwise AccountNotFound
@@ -127,7 +127,17 @@ def _with_role(needed: Role) -> object:
             )
         return caller
 
+    _ROLE_CHECKS[check] = needed
     return Depends(check)
+
+
+_ROLE_CHECKS: dict[object, Role] = {}
+
+
+def role_checked(dependency: object) -> Role | None:
+    """The role a `ReadCaller` / `WriteCaller` / `AdminCaller` dependency checks, or None
+    for any other dependency. For `DirectRoute` resolvers that stand in for it."""
+    return _ROLE_CHECKS.get(dependency)
 
 
 ReadCaller = Annotated[Caller, _with_role(Role.READ)]

@@ -43,10 +43,17 @@ def sub_response() -> Response:
 
 def direct_route(resolver: Resolver) -> type[APIRoute]:
     """An `APIRoute` class for one endpoint, trying `resolver` before FastAPI's handler."""
+    return resolved_by(lambda _route: resolver)
+
+
+def resolved_by(resolver_of: Callable[[APIRoute], Resolver]) -> type[APIRoute]:
+    """An `APIRoute` class trying, before FastAPI's handler, the resolver `resolver_of` works
+    out from the route itself (its parameters, its dependencies)."""
 
     class DirectRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             general = super().get_route_handler()
+            resolver = resolver_of(self)
             endpoint = self.endpoint
             status_code = self.status_code or 200  # FastAPI's default, as for JSONResponse
             serializer = TypeAdapter[Any](self.response_model)
@@ -57,6 +64,8 @@ def direct_route(resolver: Resolver) -> type[APIRoute]:
                 if arguments is None:
                     return await general(request)
                 result = await endpoint(**arguments)
+                if isinstance(result, Response):  # FastAPI sends an endpoint's own as it is
+                    return result
                 answer = Response(
                     serializer.dump_json(result, by_alias=True),
                     status_code=headers.status_code or status_code,

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from tallybook.api.caller import Caller, ReadCaller
+from tallybook.api.direct_route import resolved_by
 from tallybook.api.formats import MEDIA_TYPES, OutputFormat, negotiate
 from tallybook.api.openapi import problem_responses
 from tallybook.api.pagination import (
@@ -37,6 +38,7 @@ from tallybook.api.parameters import (
 )
 from tallybook.api.reads import in_one_read
 from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
+from tallybook.api.usual_reads import usual_read
 from tallybook.ledger.queries import EntryQuery, HistorySource, Window
 from tallybook.render.entry_export import export_chunks
 from tallybook.render.entry_records import entry_record
@@ -52,18 +54,6 @@ class EntryPage(ListPage[EntryOut]):
     )
 
 
-@router.get(
-    "",
-    summary="List balance history entries, or export them as CSV or JSON Lines",
-    response_model=EntryPage,
-    responses={
-        **problem_responses(404),
-        200: {
-            "description": "a page (JSON), or every matching entry streamed (CSV, JSON Lines)",
-            "content": {MEDIA_TYPES[OutputFormat.CSV]: {}, MEDIA_TYPES[OutputFormat.JSONL]: {}},
-        },
-    },
-)
 async def list_entries(
     caller: ReadCaller,
     account_id: Annotated[
@@ -104,9 +94,17 @@ async def list_entries(
     chosen = negotiate(format, accept, ENTRY_FORMATS)
 
     def answer() -> Response:
+        # A page of one account checks the account only when it comes back empty: a row of
+        # the tenant's history is one of the tenant's accounts, and the read is saved.
+        unchecked = account_id if chosen is OutputFormat.JSON and not include_sub_accounts else None
+        if unchecked is not None:
+            caller.scope.require_account(unchecked, "account_id")
+            named: frozenset[UUID] | None = frozenset({unchecked})
+        else:
+            named = caller.accounts_named(account_id, include_sub_accounts)
         query = EntryQuery(
             tenant_id=caller.tenant_id,
-            account_ids=caller.accounts_named(account_id, include_sub_accounts),
+            account_ids=named,
             type=type,
             currency=currency,
             order_number=order_number,
@@ -121,20 +119,46 @@ async def list_entries(
         )
         if chosen is not OutputFormat.JSON:
             return _export(caller, query, chosen, order)
-        return _entry_page(caller, query, window(limit, cursor, order, int), order, include_total)
+        page_window = window(limit, cursor, order, int)
+        return _entry_page(caller, query, page_window, order, include_total, unchecked)
 
     return await in_one_read(caller.ledger, answer)
 
 
+router.add_api_route(
+    "",
+    list_entries,
+    methods=["GET"],
+    summary="List balance history entries, or export them as CSV or JSON Lines",
+    response_model=EntryPage,
+    responses={
+        **problem_responses(404),
+        200: {
+            "description": "a page (JSON), or every matching entry streamed (CSV, JSON Lines)",
+            "content": {MEDIA_TYPES[OutputFormat.CSV]: {}, MEDIA_TYPES[OutputFormat.JSONL]: {}},
+        },
+    },
+    route_class_override=resolved_by(usual_read),
+)
+
+
 def _entry_page(
-    caller: Caller, query: EntryQuery, page_window: Window[int], order: Order, include_total: bool
+    caller: Caller,
+    query: EntryQuery,
+    page_window: Window[int],
+    order: Order,
+    include_total: bool,
+    unchecked_account: UUID | None,
 ) -> Response:
-    """The page as `EntryPage` JSON, written straight from the entries' flat records.
+    """The page as `EntryPage` JSON, written straight from the entries' flat records. An empty
+    page of `unchecked_account` is a 404 when the account is not the tenant's.
 
     A page is a hundred entries; checking each as an `EntryOut` model and serialising it
     again cost more than reading them. The records have `EntryOut`'s fields and formats (the
     exports share them), and a test holds the two to each other."""
     page = caller.ledger.list_entries(query, page_window)
+    if not page.items and unchecked_account is not None:
+        caller.account(unchecked_account)
     decimals = caller.ledger.decimals_in_use(
         caller.tenant_id, {line.entry.currency for line in page.items}
     )
