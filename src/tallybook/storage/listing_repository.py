@@ -68,11 +68,22 @@ def has_tag(dialect: str, tags_column: Column[Any], tag: Any) -> ColumnElement[b
     return exists(select(literal(1)).select_from(members).where(members.c.value == tag))
 
 
+def page_limit(value: int | None = None) -> BindParameter[int]:
+    """A page's row limit (`value`, or the bound `limit` at execution), written into the SQL
+    rather than bound.
+
+    PostgreSQL plans a prepared statement once for all its values after a few runs; not
+    knowing the LIMIT, it costs the plan as if one row in ten were wanted and, on a large
+    history, picks a parallel scan whose worker start-up took ten times the query (12 ms
+    against 0.7 ms for a page of 100). A few distinct limits make a few plans."""
+    return bindparam("limit", value, type_=Integer, literal_execute=True)
+
+
 def windowed(query: Select[Any], key: Column[Any], window: Window[Key]) -> Select[Any]:
     if window.after is not None:
         query = query.where(key < window.after if window.newest_first else key > window.after)
     order = key.desc() if window.newest_first else key.asc()
-    return query.order_by(order).limit(window.limit + 1)
+    return query.order_by(order).limit(page_limit(window.limit + 1))
 
 
 def page_of_rows(items: list[Any], keys: list[Key], window: Window[Key]) -> Page[Any, Key]:
@@ -225,18 +236,8 @@ def _history_page_statement(shape: _HistoryShape) -> Select[Any]:
     return (
         select(merged)
         .order_by(*_history_order(merged.c.e_created_at, merged.c.e_id, shape.newest_first))
-        .limit(_page_limit())
+        .limit(page_limit())
     )
-
-
-def _page_limit() -> BindParameter[int]:
-    """The page's row limit, written into the SQL rather than bound.
-
-    PostgreSQL plans a prepared statement once for all its values after a few runs; not
-    knowing the LIMIT, it costs the plan as if one row in ten were wanted and, on a large
-    history, picks a parallel scan whose worker start-up took ten times the query (12 ms
-    against 0.7 ms for a page of 100). A few distinct limits make a few plans."""
-    return bindparam("limit", type_=Integer, literal_execute=True)
 
 
 def _history_lines(rows: Sequence[Row[Any]]) -> list[HistoryLine]:
@@ -351,7 +352,7 @@ def _history_branch(shape: _HistoryShape, table: Table) -> Select[Any]:
         .select_from(table.join(transfers, transfers.c.id == table.c.transfer_id))
         .where(*conditions)
         .order_by(*_history_order(table.c.created_at, table.c.id, shape.newest_first))
-        .limit(_page_limit())
+        .limit(page_limit())
     )
 
 
