@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import Keys
+from tallybook.ledger import Ledger
+from tests.api.conftest import Keys, tenant_with_keys
 from tests.api.helpers import create_account, transfer
 from tests.support import ManualClock
 
@@ -59,3 +60,21 @@ def test_as_of_needs_a_time_with_its_offset(client: TestClient, keys: Keys) -> N
 
     assert [r.status_code for r in (missing, naive, garbage)] == [422, 422, 422]
     assert {r.json()["field"] for r in (missing, naive, garbage)} == {"as_of"}
+
+
+def test_another_tenants_account_has_no_past_balances_for_this_key(
+    client: TestClient, ledger: Ledger, keys: Keys, clock: ManualClock
+) -> None:
+    other = tenant_with_keys(ledger, "Platform B")
+    theirs = create_account(client, other.write, "theirs")
+    transfer(client, other.write, "@world", theirs, "5.00")  # a history, in their tenant
+    ours = create_account(client, keys.write, "ours")  # no history yet
+    later = {"as_of": (clock.now() + timedelta(seconds=1)).isoformat()}
+
+    foreign = client.get(f"/v1/accounts/{theirs}/balances", params=later, headers=keys.read)
+    own = client.get(f"/v1/accounts/{theirs}/balances", params=later, headers=other.read)
+    empty = client.get(f"/v1/accounts/{ours}/balances", params=later, headers=keys.read)
+
+    assert foreign.status_code == 404 and foreign.json()["field"] == "account_id"
+    assert own.json()["balances"] == [{"currency": "CNY", "posted": "5.00", "entry_count": 1}]
+    assert empty.status_code == 200 and empty.json()["balances"] == []

@@ -371,9 +371,17 @@ class Ledger:
         the account or (`with_sub_accounts`) its whole tree. Raises AccountNotFound, and
         ValidationError for a time without a zone."""
         history.require_aware(moment, "as_of")
-        account_ids = self.account_ids(tenant_id, account_id, with_sub_accounts=with_sub_accounts)
+        if with_sub_accounts:
+            tree = self.account_tree(tenant_id, account_id)
+            with self.database.read() as connection:
+                return history.balances_at(connection, tenant_id, tree, moment)
         with self.database.read() as connection:
-            return history.balances_at(connection, account_ids, moment)
+            # The account is looked up only for an empty answer: a balance of the tenant's
+            # is one of its accounts, and the read is saved.
+            past = history.balances_at(connection, tenant_id, {account_id}, moment)
+            if not past:
+                accounts.require_account(connection, tenant_id, account_id)
+            return past
 
     def summary(self, query: SummaryQuery) -> tuple[list[Period], list[SummaryRow]]:
         """Opening, credits, debits, net, closing and count per local period and currency.

@@ -31,6 +31,7 @@ def require_aware(moment: datetime, field: str) -> datetime:
 
 def balances_at(
     connection: Connection,
+    tenant_id: UUID,
     account_ids: Collection[UUID],
     moment: datetime,
     *,
@@ -39,11 +40,11 @@ def balances_at(
 ) -> list[BalanceAt]:
     """Per currency, the accounts' posted balances summed, after every entry stamped at or
     before `moment` (`inclusive`) or strictly before it. Currencies in name order; a currency
-    with no entry by then is left out."""
+    with no entry by then is left out, as is any account that is not the tenant's."""
     posted: dict[str, int] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
     for point in chain_points(
-        connection, account_ids, moment, inclusive=inclusive, currency=currency
+        connection, tenant_id, account_ids, moment, inclusive=inclusive, currency=currency
     ):
         if point.sequence == 0:
             continue
@@ -76,10 +77,14 @@ def count_entries(
     if query.within is not None:
         account_ids = query.within if account_ids is None else account_ids & query.within
     if by_sequence and account_ids is not None:
-        upto = _entries_before(connection, account_ids, query.created_to, query.currency)
+        upto = _entries_before(
+            connection, query.tenant_id, account_ids, query.created_to, query.currency
+        )
         if query.created_from is None:
             return upto
-        return upto - _entries_before(connection, account_ids, query.created_from, query.currency)
+        return upto - _entries_before(
+            connection, query.tenant_id, account_ids, query.created_from, query.currency
+        )
     if by_sequence and query.created_from is None and query.created_to is None:
         return entries_written(connection, query.tenant_id, query.currency)
     return listing_repository.count_entries(connection, query, amount_min, amount_max)
@@ -87,10 +92,13 @@ def count_entries(
 
 def _entries_before(
     connection: Connection,
+    tenant_id: UUID,
     account_ids: Collection[UUID],
     moment: datetime | None,
     currency: str | None,
 ) -> int:
     """Entries of the accounts stamped strictly before `moment` (None: all of them)."""
-    points = chain_points(connection, account_ids, moment, inclusive=False, currency=currency)
+    points = chain_points(
+        connection, tenant_id, account_ids, moment, inclusive=False, currency=currency
+    )
     return sum(point.sequence for point in points)

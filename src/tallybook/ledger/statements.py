@@ -81,7 +81,7 @@ def build_statement(
     opening = {
         balance.currency: balance.posted
         for balance in balances_at(
-            connection, {account_id}, period.start, inclusive=False, currency=currency
+            connection, tenant_id, {account_id}, period.start, inclusive=False, currency=currency
         )
     }
     used = sorted(set(opening) | {line.entry.currency for line in lines})

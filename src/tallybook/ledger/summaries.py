@@ -98,12 +98,22 @@ def _scope_and_openings(
     if query.account_ids is not None:
         scope = EntryScope(query.tenant_id, query.account_ids)
         at_start = balances_at(
-            connection, query.account_ids, first.start, inclusive=False, currency=query.currency
+            connection,
+            query.tenant_id,
+            query.account_ids,
+            first.start,
+            inclusive=False,
+            currency=query.currency,
         )
         return scope, {balance.currency: balance.posted for balance in at_start}
     system_ids = accounts_repository.system_account_ids(connection, query.tenant_id)
     mirror = balances_at(
-        connection, system_ids, first.start, inclusive=False, currency=query.currency
+        connection,
+        query.tenant_id,
+        system_ids,
+        first.start,
+        inclusive=False,
+        currency=query.currency,
     )
     return (
         EntryScope(query.tenant_id, None, excluded_ids=system_ids),

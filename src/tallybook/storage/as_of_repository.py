@@ -53,8 +53,9 @@ def _last_value(table: Table, column_name: str, inclusive: bool) -> ColumnElemen
 
 @functools.lru_cache(maxsize=16)
 def _points_statement(at_moment: bool, inclusive: bool, one_currency: bool) -> Select[Any]:
-    """The chains' points for bound `account_ids` (and `moment`, `currency`): built once per
-    shape, since building four correlated subqueries cost more than running them."""
+    """The chains' points for bound `tenant_id`, `account_ids` (and `moment`, `currency`):
+    built once per shape, since building four correlated subqueries cost more than running
+    them."""
     tables = history_tables()
     balance: ColumnElement[Any] = balances.c.posted
     sequence: ColumnElement[Any] = balances.c.last_sequence
@@ -68,7 +69,10 @@ def _points_statement(at_moment: bool, inclusive: bool, one_currency: bool) -> S
             balance.label("balance"),
             sequence.label("sequence"),
         )
-        .where(balances.c.account_id.in_(bindparam("account_ids", expanding=True)))
+        .where(
+            balances.c.tenant_id == bindparam("tenant_id"),
+            balances.c.account_id.in_(bindparam("account_ids", expanding=True)),
+        )
         .order_by(balances.c.account_id, balances.c.currency)
     )
     if one_currency:
@@ -78,19 +82,20 @@ def _points_statement(at_moment: bool, inclusive: bool, one_currency: bool) -> S
 
 def chain_points(
     connection: Connection,
+    tenant_id: UUID,
     account_ids: Collection[UUID],
     moment: datetime | None,
     *,
     inclusive: bool = True,
     currency: str | None = None,
 ) -> list[ChainPoint]:
-    """Every chain of the accounts (optionally one currency) as it stood at `moment`:
-    after the entries stamped at or before it (`inclusive`) or strictly before it. With
-    `moment` None, as it stands now: the balance rows' own head, no seek at all."""
+    """Every chain of the tenant's accounts among `account_ids` (optionally one currency) as
+    it stood at `moment`: after the entries stamped at or before it (`inclusive`) or strictly
+    before it. With `moment` None, as it stands now: the balance rows' own head, no seek."""
     statement = _points_statement(moment is not None, inclusive, currency is not None)
     points: list[ChainPoint] = []
     for chunk in chunked(sorted(account_ids)):
-        parameters: dict[str, Any] = {"account_ids": chunk}
+        parameters: dict[str, Any] = {"tenant_id": tenant_id, "account_ids": chunk}
         if moment is not None:
             parameters["moment"] = moment
         if currency is not None:
