@@ -64,6 +64,20 @@ class References:
     operator: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    def flat(self) -> dict[str, Any]:
+        """Every reference but `metadata`, in field order, tags as a list: the flat part the
+        API's records, the transfer rows and the request hash each write out."""
+        return {
+            "order_number": self.order_number,
+            "receipt_id": self.receipt_id,
+            "invoice_id": self.invoice_id,
+            "channel": self.channel,
+            "country_code": self.country_code,
+            "tags": list(self.tags),
+            "note": self.note,
+            "operator": self.operator,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Tenant:

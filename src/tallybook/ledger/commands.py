@@ -229,17 +229,7 @@ def _transfer_content(transfer: CreateTransfer) -> dict[str, Any]:
         "amount": _plain(transfer.amount),
         "currency": transfer.currency,
         "type": transfer.type,
-        "references": {
-            "order_number": references.order_number,
-            "receipt_id": references.receipt_id,
-            "invoice_id": references.invoice_id,
-            "channel": references.channel,
-            "country_code": references.country_code,
-            "tags": list(references.tags),
-            "note": references.note,
-            "operator": references.operator,
-            "metadata": _plain(references.metadata),
-        },
+        "references": references.flat() | {"metadata": _plain(references.metadata)},
         "pending": transfer.pending,
         "timeout_seconds": transfer.timeout_seconds,
     }

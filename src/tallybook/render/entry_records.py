@@ -38,7 +38,7 @@ CSV_COLUMNS = (
 
 def entry_record(line: HistoryLine, decimals: int) -> dict[str, Any]:
     """The entry and its transfer's references; `decimals` are its currency's."""
-    entry, references = line.entry, line.references
+    entry = line.entry
     return {
         "id": entry.id,
         "account_id": str(entry.account_id),
@@ -49,14 +49,7 @@ def entry_record(line: HistoryLine, decimals: int) -> dict[str, Any]:
         "balance_before": format_minor_units(entry.balance_before, decimals),
         "balance_after": format_minor_units(entry.balance_after, decimals),
         "sequence": entry.sequence,
-        "order_number": references.order_number,
-        "receipt_id": references.receipt_id,
-        "invoice_id": references.invoice_id,
-        "channel": references.channel,
-        "country_code": references.country_code,
-        "tags": list(references.tags),
-        "note": references.note,
-        "operator": references.operator,
+        **line.references.flat(),
         "created_at": entry.created_at.isoformat().replace("+00:00", "Z"),
     }
 

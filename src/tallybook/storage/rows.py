@@ -85,7 +85,14 @@ def transfer_from_row(row: Row[Any]) -> Transfer:
 
 
 # What a line of history reads of its transfer: its type, then its references.
-HISTORY_TRANSFER_COLUMNS = ("type", *(field.name for field in dataclasses.fields(References)))
+_REFERENCE_FIELDS = tuple(field.name for field in dataclasses.fields(References))
+HISTORY_TRANSFER_COLUMNS = ("type", *_REFERENCE_FIELDS)
+# Where the references stand among the transfers table's columns: together, in field order.
+_REFERENCE_COLUMNS = slice(
+    _TRANSFER_COLUMNS.index(_REFERENCE_FIELDS[0]),
+    _TRANSFER_COLUMNS.index(_REFERENCE_FIELDS[-1]) + 1,
+)
+assert _TRANSFER_COLUMNS[_REFERENCE_COLUMNS] == _REFERENCE_FIELDS
 
 
 def history_reader(
@@ -98,24 +105,17 @@ def history_reader(
     pick_transfer = _picker(tuple(fields), HISTORY_TRANSFER_COLUMNS, "")
 
     def read(row: Row[Any]) -> tuple[Entry, TransferType, References]:
-        transfer_type, *references = pick_transfer(row)
-        return Entry(*pick_entry(row)), TransferType(transfer_type), _references(*references)
+        picked = pick_transfer(row)
+        return Entry(*pick_entry(row)), TransferType(picked[0]), _references(picked[1:])
 
     return read
 
 
-def _references(
-    order_number: str | None,
-    receipt_id: str | None,
-    invoice_id: str | None,
-    channel: str | None,
-    country_code: str | None,
-    tags: list[str],
-    note: str | None,
-    operator: str | None,
-    metadata: dict[str, Any],
-) -> References:
-    """References from their columns, in `References`' field order."""
+def _references(values: Sequence[Any]) -> References:
+    """References from their columns, in `References`' field order (tags come as a list)."""
+    order_number, receipt_id, invoice_id, channel, country_code, tags, note, operator, metadata = (
+        values
+    )
     return References(
         order_number, receipt_id, invoice_id, channel, country_code, tuple(tags), note, operator,
         metadata,
@@ -123,6 +123,7 @@ def _references(
 
 
 def _transfer(values: tuple[Any, ...]) -> Transfer:
+    """A transfer from its columns in `_TRANSFER_COLUMNS` order."""
     (
         transfer_id,
         tenant_id,
@@ -134,21 +135,8 @@ def _transfer(values: tuple[Any, ...]) -> Transfer:
         status,
         pending_id,
         reversal_of_id,
-        order_number,
-        receipt_id,
-        invoice_id,
-        channel,
-        country_code,
-        tags,
-        note,
-        operator,
-        metadata,
-        idempotency_key,
-        request_hash,
-        created_at,
-        expires_at,
-        flow,
-    ) = values
+    ) = values[: _REFERENCE_COLUMNS.start]
+    idempotency_key, request_hash, created_at, expires_at, flow = values[_REFERENCE_COLUMNS.stop :]
     return Transfer(
         id=transfer_id,
         tenant_id=tenant_id,
@@ -160,17 +148,7 @@ def _transfer(values: tuple[Any, ...]) -> Transfer:
         status=TransferStatus(status),
         pending_id=pending_id,
         reversal_of_id=reversal_of_id,
-        references=_references(
-            order_number,
-            receipt_id,
-            invoice_id,
-            channel,
-            country_code,
-            tags,
-            note,
-            operator,
-            metadata,
-        ),
+        references=_references(values[_REFERENCE_COLUMNS]),
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         created_at=created_at,
@@ -192,14 +170,7 @@ def transfer_to_row(transfer: Transfer) -> dict[str, Any]:
         "status": transfer.status.value,
         "pending_id": transfer.pending_id,
         "reversal_of_id": transfer.reversal_of_id,
-        "order_number": references.order_number,
-        "receipt_id": references.receipt_id,
-        "invoice_id": references.invoice_id,
-        "channel": references.channel,
-        "country_code": references.country_code,
-        "tags": list(references.tags),
-        "note": references.note,
-        "operator": references.operator,
+        **references.flat(),
         "metadata": dict(references.metadata),
         "idempotency_key": transfer.idempotency_key,
         "request_hash": transfer.request_hash,
