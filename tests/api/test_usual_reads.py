@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import fastapi.routing
 import pytest
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
@@ -112,15 +113,26 @@ def test_a_key_the_process_does_not_remember_goes_the_general_way(
 def _both_ways(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, get: Callable[[], Any]
 ) -> tuple[Any, Any]:
-    """The answer the direct way, then the answer with the resolver declining every caller."""
-    direct = get()
+    """The answer the direct way, then the answer with the resolver declining every caller;
+    each checked to have gone its way (FastAPI's handler solves the route's dependencies, the
+    direct way does not)."""
+    solved: list[object] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        solved.append(kwargs.get("dependant"))
+        return await solve(*args, **kwargs)
 
     async def unknown(request: Request, needed: object) -> None:
         return None
 
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counted)
+    direct = get()
+    assert solved == [], "the usual request went FastAPI's way"
     with monkeypatch.context() as patched:
         patched.setattr(usual_reads, "remembered_caller", unknown)
         general = get()
+    assert solved != [], "the general way was not taken"
     return direct, general
 
 

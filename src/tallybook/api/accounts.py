@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from tallybook.api.caller import Caller, ReadCaller, WriteCaller
-from tallybook.api.direct_route import resolved_by
 from tallybook.api.openapi import problem_responses
 from tallybook.api.pagination import (
     CursorParameter,
@@ -33,7 +32,7 @@ from tallybook.api.schemas import (
     Timestamp,
     decimal_of,
 )
-from tallybook.api.usual_reads import usual_read
+from tallybook.api.usual_reads import usual_read_route
 from tallybook.ledger import errors
 from tallybook.ledger.accounts import AccountChanges, AccountView
 from tallybook.ledger.limits import MAX_REFERENCE_LENGTH
@@ -84,18 +83,14 @@ def create_account(body: AccountCreate, caller: WriteCaller) -> AccountOut:
     return present_accounts(caller, [account])[0]
 
 
-async def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountOut:
-    return await in_one_read(caller.ledger, _account_out, caller, account_id)
-
-
-router.add_api_route(
+@usual_read_route(
+    router,
     "/{account_id}",
-    get_account,
-    methods=["GET"],
     summary="Get an account with its balances",
     responses=problem_responses(404),
-    route_class_override=resolved_by(usual_read),
 )
+async def get_account(account_id: AccountIdPath, caller: ReadCaller) -> AccountOut:
+    return await in_one_read(caller.ledger, _account_out, caller, account_id)
 
 
 def _account_out(caller: Caller, account_id: UUID) -> AccountOut:
@@ -103,6 +98,12 @@ def _account_out(caller: Caller, account_id: UUID) -> AccountOut:
     return present_views(caller, [caller.ledger.account_view(caller.tenant_id, account_id)])[0]
 
 
+@usual_read_route(
+    router,
+    "/{account_id}/balances",
+    summary="An account's posted balances as of a past moment",
+    responses=problem_responses(404),
+)
 async def balances_as_of(
     account_id: AccountIdPath,
     caller: ReadCaller,
@@ -120,16 +121,6 @@ async def balances_as_of(
     return await in_one_read(
         caller.ledger, _balances_as_of_out, caller, account_id, as_of, include_sub_accounts
     )
-
-
-router.add_api_route(
-    "/{account_id}/balances",
-    balances_as_of,
-    methods=["GET"],
-    summary="An account's posted balances as of a past moment",
-    responses=problem_responses(404),
-    route_class_override=resolved_by(usual_read),
-)
 
 
 def _balances_as_of_out(

@@ -14,7 +14,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from tallybook.api.caller import Caller, ReadCaller
-from tallybook.api.direct_route import resolved_by
 from tallybook.api.formats import MEDIA_TYPES, OutputFormat, negotiate
 from tallybook.api.openapi import problem_responses
 from tallybook.api.pagination import (
@@ -38,7 +37,7 @@ from tallybook.api.parameters import (
 )
 from tallybook.api.reads import in_one_read
 from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
-from tallybook.api.usual_reads import usual_read
+from tallybook.api.usual_reads import usual_read_route
 from tallybook.ledger.queries import EntryQuery, HistorySource, Window
 from tallybook.render.entry_export import export_chunks
 from tallybook.render.entry_records import entry_record
@@ -54,6 +53,19 @@ class EntryPage(ListPage[EntryOut]):
     )
 
 
+@usual_read_route(
+    router,
+    "",
+    summary="List balance history entries, or export them as CSV or JSON Lines",
+    response_model=EntryPage,
+    responses={
+        **problem_responses(404),
+        200: {
+            "description": "a page (JSON), or every matching entry streamed (CSV, JSON Lines)",
+            "content": {MEDIA_TYPES[OutputFormat.CSV]: {}, MEDIA_TYPES[OutputFormat.JSONL]: {}},
+        },
+    },
+)
 async def list_entries(
     caller: ReadCaller,
     account_id: Annotated[
@@ -123,23 +135,6 @@ async def list_entries(
         return _entry_page(caller, query, page_window, order, include_total, unchecked)
 
     return await in_one_read(caller.ledger, answer)
-
-
-router.add_api_route(
-    "",
-    list_entries,
-    methods=["GET"],
-    summary="List balance history entries, or export them as CSV or JSON Lines",
-    response_model=EntryPage,
-    responses={
-        **problem_responses(404),
-        200: {
-            "description": "a page (JSON), or every matching entry streamed (CSV, JSON Lines)",
-            "content": {MEDIA_TYPES[OutputFormat.CSV]: {}, MEDIA_TYPES[OutputFormat.JSONL]: {}},
-        },
-    },
-    route_class_override=resolved_by(usual_read),
-)
 
 
 def _entry_page(

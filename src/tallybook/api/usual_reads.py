@@ -17,18 +17,48 @@ a key it would have to read — it leaves to FastAPI's handler, which words ever
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import _get_param_model, _is_json_field
 from fastapi.routing import APIRoute
 
 from tallybook.api.caller import remembered_caller, role_checked
-from tallybook.api.direct_route import Resolver
+from tallybook.api.direct_route import Resolver, resolved_by
 from tallybook.model import Role
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+# Where a parameter's raw value is read from, by FastAPI's name for its location.
+_SOURCES: dict[str, Callable[[Request], Mapping[str, str]]] = {
+    "path": attrgetter("path_params"),
+    "query": attrgetter("query_params"),
+    "header": attrgetter("headers"),
+}
+
+
+def usual_read_route(
+    router: APIRouter, path: str, **options: Any
+) -> Callable[[Endpoint], Endpoint]:
+    """`router.get(path, **options)` for an endpoint whose usual request `usual_read`
+    resolves."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            route_class_override=resolved_by(usual_read),
+            **options,
+        )
+        return endpoint
+
+    return register
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +69,13 @@ class _Parameter:
     alias: str
     field: Any  # FastAPI's ModelField: validates a value as the route would
     location: str  # "path", "query" or "header"
+    source: Callable[[Request], Mapping[str, str]]  # the request's values at `location`
     required: bool
     default: Any
 
     def value(self, request: Request) -> tuple[bool, Any]:
         """(True, the validated value) or (False, None) when FastAPI must decide."""
-        sources = {"path": request.path_params, "query": request.query_params}
-        raw = sources.get(self.location, request.headers).get(self.alias)
+        raw = self.source(request).get(self.alias)
         if raw is None:
             return not self.required, copy.deepcopy(self.default)
         value, errors = self.field.validate(raw, {}, loc=(self.location, self.alias))
@@ -111,6 +141,7 @@ def _parameter(field: Any, location: str) -> _Parameter:
         alias=field.alias,
         field=field,
         location=location,
+        source=_SOURCES[location],
         required=required,
         default=None if required else field.default,
     )
