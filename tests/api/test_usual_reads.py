@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import fastapi.dependencies.utils
 import fastapi.routing
 import pytest
 from fastapi import APIRouter, Request, Response
@@ -117,7 +118,7 @@ def _both_ways(
     each checked to have gone its way (FastAPI's handler solves the route's dependencies, the
     direct way does not)."""
     solved: list[object] = []
-    solve = fastapi.routing.solve_dependencies
+    solve = fastapi.dependencies.utils.solve_dependencies  # what fastapi.routing calls
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         solved.append(kwargs.get("dependant"))
