@@ -22,10 +22,14 @@ from tallybook.ledger.queries import EntryQuery, HistorySource
 from tallybook.model import Role, TransferType
 from tallybook.render.entry_export import export_chunks
 from tallybook.render.formats import OutputFormat
+from tallybook.serving import PortInUse, serve_in_processes
 from tallybook.settings import Settings
 from tallybook.storage import migrate as migrations
 from tallybook.storage.database import Database
 from tallybook.surfaces.seed_keys import SeedKeys
+
+# uvicorn workers import the app by this name and build it from the environment's settings.
+APP_FACTORY = "tallybook.api.app:create_app"
 
 app = typer.Typer(help="Tallybook: a wallet and balance ledger service.", no_args_is_help=True)
 
@@ -300,14 +304,17 @@ def serve(
     # uvicorn's workers import the app factory and read settings from the environment.
     os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
     typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        "tallybook.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=settings.access_log if access_log is None else access_log,
-    )
+    logs_requests = settings.access_log if access_log is None else access_log
+    if workers == 1:
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, access_log=logs_requests)
+        return
+    try:
+        status = serve_in_processes(
+            workers, app=APP_FACTORY, factory=True, host=host, port=port, access_log=logs_requests
+        )
+    except PortInUse as error:
+        raise typer.BadParameter(str(error), param_hint="--port") from error
+    raise typer.Exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover
