@@ -17,7 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tallybook.cli import app
-from tallybook.serving import PortInUse, listening_socket, require_free_port
+from tallybook.serving import (
+    YOUNG_COLLECTION_THRESHOLD,
+    PortInUse,
+    listening_socket,
+    require_free_port,
+)
 
 STARTUP_TIMEOUT_SECONDS = 60
 CLIENTS = 32
@@ -54,6 +59,15 @@ def test_another_tallybook_on_the_port_is_refused_though_it_allows_sharing() -> 
         other_tallybook_worker.listen()
         with pytest.raises(PortInUse):
             require_free_port("127.0.0.1", port)
+
+
+def test_a_served_process_collects_its_young_objects_rarely_and_freezes_the_app() -> None:
+    tuned = subprocess.run(
+        [sys.executable, "-c", "import gc; from tallybook.serving import tune_collector; "
+         "tune_collector(); print(gc.get_threshold()[0], gc.get_freeze_count() > 0)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert tuned == [str(YOUNG_COLLECTION_THRESHOLD), "True"]
 
 
 def test_serve_names_the_port_when_it_is_taken() -> None:

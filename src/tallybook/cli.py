@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
-import uvicorn
 
+from tallybook import serving
 from tallybook.auth.keys import issue_key
 from tallybook.demo import build_demo
 from tallybook.ledger import Ledger
@@ -22,7 +22,6 @@ from tallybook.ledger.queries import EntryQuery, HistorySource
 from tallybook.model import Role, TransferType
 from tallybook.render.entry_export import export_chunks
 from tallybook.render.formats import OutputFormat
-from tallybook.serving import PortInUse, serve_in_processes
 from tallybook.settings import Settings
 from tallybook.storage import migrate as migrations
 from tallybook.storage.database import Database
@@ -304,15 +303,19 @@ def serve(
     # uvicorn's workers import the app factory and read settings from the environment.
     os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
     typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    logs_requests = settings.access_log if access_log is None else access_log
+    config_options = {
+        "app": APP_FACTORY,
+        "factory": True,
+        "host": host,
+        "port": port,
+        "access_log": settings.access_log if access_log is None else access_log,
+    }
     if workers == 1:
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, access_log=logs_requests)
+        serving.serve(config_options)
         return
     try:
-        status = serve_in_processes(
-            workers, app=APP_FACTORY, factory=True, host=host, port=port, access_log=logs_requests
-        )
-    except PortInUse as error:
+        status = serving.serve_in_processes(workers, config_options)
+    except serving.PortInUse as error:
         raise typer.BadParameter(str(error), param_hint="--port") from error
     raise typer.Exit(status)
 
