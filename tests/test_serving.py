@@ -3,6 +3,7 @@ connect together are spread over the workers, and a port already served is refus
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -10,18 +11,21 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from uvicorn.config import STARTUP_FAILURE
 
 from tallybook.cli import app
 from tallybook.serving import (
+    ENDINGS_WINDOW_SECONDS,
     YOUNG_COLLECTION_THRESHOLD,
     PortInUse,
     listening_socket,
     require_free_port,
+    serve_in_processes,
 )
 
 STARTUP_TIMEOUT_SECONDS = 60
@@ -61,16 +65,26 @@ def test_another_tallybook_on_the_port_is_refused_though_it_allows_sharing() -> 
             require_free_port("127.0.0.1", port)
 
 
-def test_a_served_process_collects_its_young_objects_rarely_and_freezes_the_app() -> None:
+def test_a_served_process_collects_its_young_objects_rarely_and_freezes_the_app(
+    tmp_path: Path,
+) -> None:
+    """`serving.serve` loads the app, tunes the collector, then runs the server (here a
+    stand-in that reports the collector's settings at that moment)."""
     tuned = subprocess.run(
-        [sys.executable, "-c", "import gc; from tallybook.serving import tune_collector; "
-         "tune_collector(); print(gc.get_threshold()[0], gc.get_freeze_count() > 0)"],
+        [sys.executable, "-c",
+         "import gc, uvicorn\n"
+         "from tallybook import serving\n"
+         "uvicorn.Server.run = lambda server, sockets=None: print("
+         "gc.get_threshold()[0], gc.get_freeze_count() > 0)\n"
+         "serving.serve({'app': 'tallybook.api.app:create_app', 'factory': True})\n"],
         capture_output=True, text=True, check=True,
+        env={**os.environ, "TALLYBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"},
     ).stdout.split()  # fmt: skip
     assert tuned == [str(YOUNG_COLLECTION_THRESHOLD), "True"]
 
 
-def test_serve_names_the_port_when_it_is_taken() -> None:
+def test_serve_names_the_port_when_it_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)  # serve sets it for workers
     port = free_port()
     with socket.socket() as other_server:
         other_server.bind(("127.0.0.1", port))
@@ -84,8 +98,22 @@ def test_serve_names_the_port_when_it_is_taken() -> None:
     assert "--port" in result.output and "is in use" in result.output
 
 
+def test_several_workers_need_a_port_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--database-url", "postgresql://nobody@127.0.0.1:1/none",
+         "--port", "0", "--workers", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--port" in result.output and "not 0" in result.output
+
+
 def _children(pid: int) -> list[int]:
-    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return []
     return [int(child) for child in text.split()]
 
 
@@ -104,10 +132,14 @@ def _socket_inodes(port: int, state: str) -> set[str]:
 
 
 def _sockets_held(pid: int, port: int, state: str) -> set[str]:
-    """The inodes of the process's open sockets on `port` in `state`."""
+    """The inodes of the process's open sockets on `port` in `state` (none once it ended)."""
     wanted = _socket_inodes(port, state)
-    held = set()
-    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+    held: set[str] = set()
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:
+        return held
+    for descriptor in descriptors:
         try:
             target = str(descriptor.readlink())
         except FileNotFoundError:
@@ -117,35 +149,66 @@ def _sockets_held(pid: int, port: int, state: str) -> set[str]:
     return held
 
 
+def _workers(server: subprocess.Popen[bytes], port: int) -> list[int]:
+    """The server's worker processes: its children that listen on the port."""
+    return [child for child in _children(server.pid) if _sockets_held(child, port, LISTEN)]
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _wait_until(condition: Callable[[], bool], timeout_seconds: float) -> bool:
+    deadline = time.monotonic() + timeout_seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.fixture
 def two_workers(postgres_migrated: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`tallybook serve --workers 2` on the PostgreSQL test database, ready."""
+    """`tallybook serve --workers 2` on the PostgreSQL test database, answering; stopped
+    (its whole process group) at the end, whatever the test did to it."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "tallybook.cli", "serve", "--database-url", postgres_migrated,
          "--port", str(port), "--workers", "2", "--no-access-log"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while sum(bool(_sockets_held(c, port, LISTEN)) for c in _children(server.pid)) < 2:
-            assert server.poll() is None, "serve ended before its workers listened"
-            assert time.monotonic() < deadline, "the workers did not start listening"
-            time.sleep(0.2)
+        assert _wait_until(lambda: len(_workers(server, port)) == 2, STARTUP_TIMEOUT_SECONDS)
+        for _ in range(4):  # new connections land on either worker: both have started
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=STARTUP_TIMEOUT_SECONDS)
+            client.request("GET", "/healthz")
+            assert client.getresponse().status == 200
+            client.close()
         yield server, port
     finally:
         if server.poll() is None:
-            server.kill()
-            server.wait()
+            server.terminate()
+            try:
+                server.wait(timeout=STARTUP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # anything left of the group
 
 
 def test_each_worker_listens_on_a_socket_of_its_own(
     two_workers: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     server, port = two_workers
-    listening = [_sockets_held(w, port, LISTEN) for w in _children(server.pid)]
-    first, second = (inodes for inodes in listening if inodes)
+    first, second = (_sockets_held(w, port, LISTEN) for w in _workers(server, port))
     assert len(first) == len(second) == 1
     assert first != second
 
@@ -157,7 +220,7 @@ def test_clients_connecting_while_a_worker_is_busy_still_reach_both_workers(
     socket would hand every connection to the worker that is free at that moment; with a
     socket per worker, the busy one keeps its share and serves it when it is free."""
     server, port = two_workers
-    free, busy = [w for w in _children(server.pid) if _sockets_held(w, port, LISTEN)]
+    free, busy = _workers(server, port)
     clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(CLIENTS)]
     try:
         os.kill(busy, signal.SIGSTOP)
@@ -183,13 +246,40 @@ def test_clients_connecting_while_a_worker_is_busy_still_reach_both_workers(
 def test_sigterm_stops_the_workers_and_the_server(
     two_workers: tuple[subprocess.Popen[bytes], int],
 ) -> None:
-    server, _port = two_workers
-    workers = _children(server.pid)
+    server, port = two_workers
+    workers = _workers(server, port)
     server.send_signal(signal.SIGTERM)
-    assert server.wait(timeout=30) == 0
-    for worker in workers:
-        assert not Path(f"/proc/{worker}").exists() or _is_zombie(worker)
+    assert server.wait(timeout=STARTUP_TIMEOUT_SECONDS) == 0
+    assert _wait_until(lambda: not any(_running(w) for w in workers), 10)
 
 
-def _is_zombie(pid: int) -> bool:
-    return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+def test_workers_stop_themselves_when_the_server_is_killed(
+    two_workers: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    server, port = two_workers
+    workers = _workers(server, port)
+    server.kill()
+    server.wait()
+    assert _wait_until(lambda: not any(_running(w) for w in workers), STARTUP_TIMEOUT_SECONDS)
+
+
+def test_workers_that_keep_ending_stop_the_server_instead_of_restarting_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ending_app.py").write_text("import os\nos._exit(7)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers inherit sys.path
+    started = time.monotonic()
+
+    status = serve_in_processes(
+        2, {"app": "ending_app:app", "host": "127.0.0.1", "port": free_port()}
+    )
+
+    assert status == 1
+    assert time.monotonic() - started < ENDINGS_WINDOW_SECONDS
+
+
+def test_a_worker_that_cannot_start_stops_the_server_at_once() -> None:
+    status = serve_in_processes(
+        2, {"app": "tallybook.no_such_module:app", "host": "127.0.0.1", "port": free_port()}
+    )
+    assert status == STARTUP_FAILURE

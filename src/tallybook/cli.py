@@ -286,7 +286,9 @@ def serve(
     database_url: DatabaseUrlOption = None,
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: Annotated[int, typer.Option(help="processes; more than 1 needs PostgreSQL")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="processes; more than 1 needs PostgreSQL")
+    ] = 1,
     access_log: Annotated[
         bool | None,
         typer.Option(
@@ -300,6 +302,8 @@ def serve(
     settings = _settings(database_url)
     if workers > 1 and settings.database_url.startswith("sqlite"):
         raise typer.BadParameter("several workers need PostgreSQL", param_hint="--workers")
+    if workers > 1 and port == 0:
+        raise typer.BadParameter("several workers need a port number, not 0", param_hint="--port")
     # uvicorn's workers import the app factory and read settings from the environment.
     os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
     typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")

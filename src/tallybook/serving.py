@@ -10,20 +10,28 @@ mostly on one worker. Measured with two workers and 64 keep-alive clients postin
 the limit while the other idled; even splits gave 1,150 to 1,380. With a socket per worker the
 kernel picks the socket by the connection's address hash.
 
-The supervisor restarts a worker that dies, stops everything when one cannot start (a bad
-setting or an unbindable port would fail every restart the same way), and on SIGINT or
-SIGTERM stops the workers, which finish their requests as uvicorn does.
+The supervisor binds and listens on the workers' sockets itself, so the port is taken from
+the first moment and connections arriving while a worker restarts wait in its socket's queue.
+It restarts a worker that ends, but stops when workers keep ending (a bad setting or a broken
+database would fail every restart the same way) or one cannot start; on SIGINT or SIGTERM it
+stops the workers, which finish their requests as uvicorn does, and kills those that take
+longer than `STOP_TIMEOUT_SECONDS`. A worker whose supervisor is gone stops itself.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import socket
-import sys
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -33,6 +41,11 @@ from uvicorn.config import STARTUP_FAILURE
 logger = logging.getLogger("tallybook.serving")
 
 SUPERVISE_INTERVAL_SECONDS = 0.5
+STOP_TIMEOUT_SECONDS = 30.0
+# More worker endings than this within the window stop the server instead of a restart loop.
+ENDINGS_ALLOWED = 5
+ENDINGS_WINDOW_SECONDS = 60.0
+LISTEN_BACKLOG = 2048  # uvicorn's default
 
 # Objects allocated (net) between two collections of the youngest generation; CPython's 700.
 YOUNG_COLLECTION_THRESHOLD = 50_000
@@ -63,12 +76,14 @@ def require_free_port(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
             raise PortInUse(f"{host}:{port} is in use: {error.strerror}") from error
 
 
 def tune_collector() -> None:
     """Collect the young generation every 50,000 allocations, not 700, and leave the objects
-    of the loaded app out of every later collection (`gc.freeze`).
+    of the loaded app (its modules, routes and models) out of every later collection.
 
     Why: a request's objects (its request, its command, its future, the batch's rows) live
     for the tens of milliseconds the request waits for its batch. With CPython's defaults
@@ -76,10 +91,10 @@ def tune_collector() -> None:
     the oldest generation, which set off a full collection every one or two seconds; each
     took 50 to 120 ms holding the GIL, and every request in the worker waited for it. Under
     W2 (64 clients, one hot account, two workers) p99 went from 136 to 150 ms to 66 to 67 ms,
-    under W1 from 160 to 173 ms to 85 to 91 ms, throughput the same. Call it after the app is
-    loaded, so what it built is frozen.
+    under W1 from 160 to 173 ms to 85 to 91 ms, throughput the same.
     """
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+    gc.collect()
     gc.freeze()
 
 
@@ -89,17 +104,27 @@ def serve(config_options: dict[str, Any], sockets: list[socket.socket] | None = 
     config = uvicorn.Config(**config_options)
     config.load()
     tune_collector()
-    uvicorn.Server(config).run(sockets=sockets)
+    # Ctrl-C reaches every process of the group; uvicorn stops on it (as uvicorn.run does).
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=sockets)
 
 
-def _run_worker(config_options: dict[str, Any]) -> None:
-    """One worker: its own socket on the shared port, one uvicorn server on it."""
-    host, port = config_options["host"], config_options["port"]
-    try:
-        sock = listening_socket(host, port)
-    except OSError as error:
-        logger.error("cannot listen on %s:%d: %s", host, port, error)
-        sys.exit(STARTUP_FAILURE)
+def _stop_when_orphaned() -> None:
+    """SIGTERM this worker when its supervisor ends, however it ended (even killed)."""
+    supervisor = multiprocessing.parent_process()
+    if supervisor is None:
+        return
+
+    def watch() -> None:
+        supervisor.join()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="tallybook-supervisor-watch", daemon=True).start()
+
+
+def _run_worker(config_options: dict[str, Any], sock: socket.socket) -> None:
+    """One worker: one uvicorn server on its own socket of the shared port."""
+    _stop_when_orphaned()
     serve(config_options, [sock])
 
 
@@ -108,35 +133,69 @@ def serve_in_processes(workers: int, config_options: dict[str, Any]) -> int:
     returns the exit status. `config_options` must name the app by its import string."""
     host, port = config_options["host"], config_options["port"]
     require_free_port(host, port)
+    sockets = [listening_socket(host, port) for _ in range(workers)]
+    for sock in sockets:
+        sock.listen(LISTEN_BACKLOG)
     spawn = multiprocessing.get_context("spawn")
-    # The handler only records the signal: setting a threading.Event from it could deadlock
-    # on the Event's lock, held by the very wait the signal interrupted.
+    # The handler only records the signal: the loop below acts on it.
     received: list[int] = []
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, lambda number, _frame: received.append(number))
+    previous = {
+        number: signal.signal(number, lambda number, _frame: received.append(number))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    processes: list[BaseProcess] = []
 
-    def start() -> BaseProcess:
-        process = spawn.Process(target=_run_worker, args=(config_options,), daemon=False)
+    def start(index: int) -> BaseProcess:
+        process = spawn.Process(target=_run_worker, args=(config_options, sockets[index]))
         process.start()
         return process
 
-    processes = [start() for _ in range(workers)]
-    status = 0
-    while not received and not status:
+    try:
+        processes.extend(start(index) for index in range(workers))
+        return _supervise(processes, start, received)
+    finally:
+        _stop(processes)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for sock in sockets:
+            sock.close()
+
+
+def _supervise(
+    processes: list[BaseProcess], start: Callable[[int], BaseProcess], received: list[int]
+) -> int:
+    """Restart workers that end until a signal comes (0) or they keep ending (1, or 3 when
+    one could not start)."""
+    endings: deque[float] = deque(maxlen=ENDINGS_ALLOWED + 1)
+    while not received:
         time.sleep(SUPERVISE_INTERVAL_SECONDS)
         for index, process in enumerate(processes):
             if process.is_alive() or received:
                 continue
             if process.exitcode == STARTUP_FAILURE:
                 logger.error("a worker could not start; stopping")
-                status = STARTUP_FAILURE
-                break
+                return STARTUP_FAILURE
+            endings.append(time.monotonic())
+            if len(endings) > ENDINGS_ALLOWED and endings[-1] - endings[0] < ENDINGS_WINDOW_SECONDS:
+                logger.error("%d workers ended within %.0f s; stopping",
+                             len(endings), ENDINGS_WINDOW_SECONDS)  # fmt: skip
+                return 1
             logger.warning("worker %s ended (exit code %s); starting another",
                            process.pid, process.exitcode)  # fmt: skip
-            processes[index] = start()
+            processes[index] = start(index)
+    return 0
+
+
+def _stop(processes: list[BaseProcess]) -> None:
+    """SIGTERM every worker, wait for them to finish, kill those that take too long."""
     for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     for process in processes:
-        process.join()
-    return status
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            logger.warning("worker %s did not stop in %.0f s; killing it",
+                           process.pid, STOP_TIMEOUT_SECONDS)  # fmt: skip
+            process.kill()
+            process.join()
