@@ -23,8 +23,11 @@ class Settings(BaseSettings):
         le=100_000,
         description="most commands the posting engine applies in one database transaction",
     )
+    # 5 ms: measured under 64 clients (two workers), 1.1-1.5x the transfers a second of no
+    # window, with lower latency; at 4 clients p50 6-7 ms against 10-13 ms (see
+    # docs/performance.md). A request on an idle engine never waits for it.
     engine_max_batch_wait_seconds: float = Field(
-        default=0.0,
+        default=0.005,
         ge=0,
         le=1,
         description="when commands queue up while a batch commits (the engine is busy), how "
