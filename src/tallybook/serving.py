@@ -55,11 +55,18 @@ class PortInUse(Exception):
     """The address is already served: several workers would otherwise share it silently."""
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to (host, port) that other sockets with SO_REUSEPORT may bind too."""
+def _tcp_socket(host: str) -> socket.socket:
+    """A TCP socket of the host's family (an address with a colon is IPv6), SO_REUSEADDR set
+    so a port left in TIME_WAIT by the last run can be bound again."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port) that other sockets with SO_REUSEPORT may bind too."""
+    sock = _tcp_socket(host)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
@@ -70,9 +77,7 @@ def require_free_port(host: str, port: int) -> None:
 
     SO_REUSEPORT would let this server's workers join a second server on the same port and
     split its traffic; a plain bind fails instead while any socket holds the port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with _tcp_socket(host) as probe:
         try:
             probe.bind((host, port))
         except OSError as error:

@@ -23,9 +23,7 @@ class Settings(BaseSettings):
         le=100_000,
         description="most commands the posting engine applies in one database transaction",
     )
-    # 5 ms: measured under 64 clients (two workers), 1.06-1.48x the transfers a second of no
-    # window, with lower latency; at 4 clients p50 6-7 ms against 10-13 ms (see
-    # docs/performance.md). A request on an idle engine never waits for it.
+    # Why 5 ms and not off: docs/performance.md, "with the engine's gather window on".
     engine_max_batch_wait_seconds: float = Field(
         default=0.005,
         ge=0,

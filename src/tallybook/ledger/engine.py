@@ -174,10 +174,11 @@ class PostingEngine:
         database: Database,
         clock: Clock,
         *,
-        max_batch_commands: int = 2000,
-        max_batch_wait_seconds: float = 0.0,
-        max_attempts: int = 5,
+        max_batch_commands: int,
+        max_batch_wait_seconds: float,
+        max_attempts: int,
     ) -> None:
+        """The limits come from `Settings` (their defaults are there, and only there)."""
         self._database = database
         self._clock = clock
         self._max_batch_commands = max_batch_commands

@@ -473,6 +473,20 @@ _BALANCE_UPDATE_COLUMNS = (
 )
 
 
+def _balance_update_sql() -> str:
+    names = [name for name, _ in _BALANCE_UPDATE_COLUMNS]
+    record = ", ".join(f"{name} {kind}" for name, kind in _BALANCE_UPDATE_COLUMNS)
+    assignments = ", ".join(f"{name} = v.{name}" for name in names if name not in _BALANCE_KEY)
+    return (
+        f"UPDATE balances SET {assignments} FROM json_to_recordset(%s::json) AS v({record}) "
+        "WHERE balances.account_id = v.account_id AND balances.currency = v.currency"
+    )
+
+
+# Written once: the statement is the same for every batch.
+_BALANCE_UPDATE_SQL = _balance_update_sql()
+
+
 def _update_balances_postgresql(connection: Connection, updates: list[dict[str, Any]]) -> None:
     """Every changed balance in one `UPDATE ... FROM json_to_recordset(the rows as JSON)`.
 
@@ -480,14 +494,7 @@ def _update_balances_postgresql(connection: Connection, updates: list[dict[str, 
     ten thousand parameters to bind and parse. One array per column was ten parameters, but
     psycopg dumps an array element by element in Python, which took longer than the UPDATE
     (12% of the engine thread's GIL time under W1); orjson writes the rows as one text in C, and
-    PostgreSQL reads them with the types below. The rows are already locked by this
-    transaction, so the order of the update is moot.
+    PostgreSQL reads them with the types of `_BALANCE_UPDATE_COLUMNS`. The rows are already
+    locked by this transaction, so the order of the update is moot.
     """
-    names = [name for name, _ in _BALANCE_UPDATE_COLUMNS]
-    record = ", ".join(f"{name} {kind}" for name, kind in _BALANCE_UPDATE_COLUMNS)
-    assignments = ", ".join(f"{name} = v.{name}" for name in names if name not in _BALANCE_KEY)
-    connection.exec_driver_sql(
-        f"UPDATE balances SET {assignments} FROM json_to_recordset(%s::json) AS v({record}) "
-        "WHERE balances.account_id = v.account_id AND balances.currency = v.currency",
-        (orjson.dumps(updates).decode(),),
-    )
+    connection.exec_driver_sql(_BALANCE_UPDATE_SQL, (orjson.dumps(updates).decode(),))
