@@ -9,8 +9,9 @@ One batch, in one transaction, the hot account paying N customers 0.01 each:
     SELECT the accounts FOR SHARE, sorted          (PostgreSQL; SQLite's lock is the BEGIN)
     SELECT the balances FOR UPDATE, sorted
     -- in Python: check funds, balance before/after, sequence and the hash chain per entry
-    INSERT the transfers, INSERT the entries     (COPY on PostgreSQL, executemany on SQLite)
-    UPDATE each balance once    (one UPDATE ... FROM unnest(arrays); SQLite: executemany)
+    INSERT the transfers and the entries, INSERT the new balances, UPDATE the others, each
+    once: on PostgreSQL one statement, each table's rows one JSON parameter (as the engine);
+    on SQLite executemany per table
     COMMIT
 
 The rows are exactly Tallybook's (same tables, same hashes), so `tallybook verify` checks
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 
 from suite.entry_rows import chained_entry
@@ -45,6 +47,10 @@ TRANSFER_COLUMNS = (
 ENTRY_COLUMNS = (
     "tenant_id, transfer_id, account_id, currency, amount, balance_before, balance_after, "
     "sequence, created_at, hash"
+)
+BALANCE_COLUMNS = (
+    "account_id, currency, tenant_id, posted, held, credit_limit, version, last_sequence, "
+    "last_entry_hash, last_entry_at, updated_at"
 )
 
 
@@ -100,6 +106,59 @@ def _pairs(hot: UUID, customers: Sequence[UUID], size: int) -> list[tuple[UUID, 
     return [(hot, customers[n % len(customers)]) for n in range(size)]
 
 
+# The engine's one statement for a batch's writes (see `posting_repository._append_sql`):
+# each table's rows as one JSON parameter.
+WRITE_BATCH_SQL = (
+    f"WITH new_transfers AS (INSERT INTO transfers ({TRANSFER_COLUMNS}) "
+    f"SELECT {TRANSFER_COLUMNS} FROM json_populate_recordset(NULL::transfers, %s::json)), "
+    f"new_entries AS (INSERT INTO entries ({ENTRY_COLUMNS}) "
+    f"SELECT {ENTRY_COLUMNS} FROM json_populate_recordset(NULL::entries, %s::json)), "
+    f"new_balances AS (INSERT INTO balances ({BALANCE_COLUMNS}) "
+    f"SELECT {BALANCE_COLUMNS} FROM json_populate_recordset(NULL::balances, %s::json)) "
+    "UPDATE balances AS b SET posted = v.posted, version = v.version, "
+    "last_sequence = v.last_sequence, last_entry_hash = v.last_entry_hash, "
+    "last_entry_at = v.last_entry_at, updated_at = v.updated_at "
+    "FROM json_populate_recordset(NULL::balances, %s::json) AS v "
+    "WHERE b.account_id = v.account_id AND b.currency = v.currency"
+)
+
+
+def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str, str, str, str]:
+    """The four JSON texts of `WRITE_BATCH_SQL`: transfers, entries, new and changed balances."""
+    transfer_names = [name.strip() for name in TRANSFER_COLUMNS.split(",")]
+    entry_names = [name.strip() for name in ENTRY_COLUMNS.split(",")]
+    transfers = [
+        dict(
+            zip(transfer_names, (*row[:6], "order_payment", "posted", [], {}, row[6]), strict=True)
+        )
+        for row in batch.transfers
+    ]
+    entries = [dict(zip(entry_names, row, strict=True)) for row in batch.entries]
+    balances: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    for balance in batch.balances:
+        balances[0 if balance.is_new else 1].append(
+            {
+                "account_id": balance.account_id,
+                "currency": CURRENCY,
+                "tenant_id": tenant_id,
+                "posted": balance.posted,
+                "held": 0,
+                "credit_limit": 0,
+                "version": balance.version,
+                "last_sequence": balance.last_sequence,
+                "last_entry_hash": balance.last_entry_hash,
+                "last_entry_at": batch.now,
+                "updated_at": batch.now,
+            }
+        )
+    return (
+        orjson.dumps(transfers).decode(),
+        orjson.dumps(entries).decode(),
+        orjson.dumps(balances[0]).decode(),
+        orjson.dumps(balances[1]).decode(),
+    )
+
+
 def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]]], None]:
     """A function that applies one batch on its own psycopg connection."""
     connection = psycopg.connect(url)
@@ -119,43 +178,7 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
             )
             locked = {row[0]: _Balance(*row) for row in cursor.fetchall()}
             batch = _compute(tenant_id, pairs, locked)
-            with cursor.copy(f"COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN") as copy:
-                for row in batch.transfers:
-                    copy.write_row((*row[:6], "order_payment", "posted", "[]", "{}", row[6]))
-            with cursor.copy(f"COPY entries ({ENTRY_COLUMNS}) FROM STDIN") as copy:
-                for row in batch.entries:
-                    copy.write_row(row)
-            new = [b for b in batch.balances if b.is_new]
-            if new:
-                cursor.executemany(
-                    "INSERT INTO balances (account_id, currency, tenant_id, posted, held, "
-                    "credit_limit, version, last_sequence, last_entry_hash, last_entry_at, "
-                    "updated_at) VALUES (%s, %s, %s, %s, 0, 0, %s, %s, %s, %s, %s)",
-                    [
-                        (b.account_id, CURRENCY, tenant_id, b.posted, b.version,
-                         b.last_sequence, b.last_entry_hash, batch.now, batch.now)
-                        for b in new
-                    ],
-                )  # fmt: skip
-            existing = [b for b in batch.balances if not b.is_new]
-            cursor.execute(
-                "UPDATE balances AS b SET posted = v.posted, version = v.version, "
-                "last_sequence = v.last_sequence, last_entry_hash = v.last_entry_hash, "
-                "last_entry_at = %s, updated_at = %s "
-                "FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], "
-                "%s::varchar[]) AS v(account_id, posted, version, last_sequence, "
-                "last_entry_hash) WHERE b.account_id = v.account_id AND b.currency = %s",
-                (
-                    batch.now,
-                    batch.now,
-                    [b.account_id for b in existing],
-                    [b.posted for b in existing],
-                    [b.version for b in existing],
-                    [b.last_sequence for b in existing],
-                    [b.last_entry_hash for b in existing],
-                    CURRENCY,
-                ),
-            )
+            cursor.execute(WRITE_BATCH_SQL, _write_batch_parameters(tenant_id, batch))
 
     return apply
 

@@ -288,3 +288,16 @@ def test_a_refused_batch_answers_with_its_refused_transfers_status(
     assert (malformed.status_code, malformed.json()["code"]) == (422, "batch_failed")
     assert malformed.json()["field"] == "transfers[0].amount"
     assert available(client, keys.read, alice) == "0"
+
+
+def test_metadata_with_numbers_past_64_bits_comes_back_unchanged(
+    client: TestClient, keys: Keys
+) -> None:
+    alice = create_account(client, keys.write, "alice")
+    metadata = {"order": 123456789012345678901234567890, "nested": [-(2**70), 2**63]}
+
+    posted = transfer(client, keys.write, "@world", alice, "1.00", metadata=metadata)
+
+    assert posted["metadata"] == metadata
+    read = client.get(f"/v1/transfers/{posted['id']}", headers=keys.read).json()
+    assert read["metadata"] == metadata

@@ -14,7 +14,7 @@ from tallybook.ledger import Ledger, errors
 from tallybook.ledger.accounts import AccountChanges
 from tallybook.ledger.engine import Outcome, Work, _run_batch
 from tallybook.ledger.steps import StepResult
-from tallybook.model import SystemAccount
+from tallybook.model import SystemAccount, TransferStatus
 from tallybook.wallet import topups, withdrawals
 from tallybook.wallet.errors import InvalidState
 from tallybook.wallet.topups import ConfirmTopUp
@@ -94,6 +94,9 @@ def test_edits_and_a_cancel_in_one_batch_follow_each_others_holds(
     assert first.payout_hold_id != second.payout_hold_id != withdrawal.payout_hold_id
     assert cancelled.status is WithdrawalStatus.CANCELLED
     assert cancelled.payout_hold_id == second.payout_hold_id
+    # The first two holds were placed and released within the batch: written once, released.
+    for hold_id in (withdrawal.payout_hold_id, first.payout_hold_id, second.payout_hold_id):
+        assert ledger.get_transfer(book.tenant.id, hold_id).status is TransferStatus.VOIDED
     assert ledger.balance(book.tenant.id, book.alice, "CNY").held == 0
     assert withdrawals.get(ledger, book.tenant.id, withdrawal.id) == cancelled
     assert ledger.verify().ok

@@ -31,7 +31,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
 
 from tallybook.model import AccountKind, AccountStatus, Transfer, TransferStatus
 from tallybook.storage.rows import transfer_from_row, transfer_to_row
@@ -300,17 +299,26 @@ def append(
 ) -> None:
     """Write one batch: transfers, hold resolutions, entries, then each balance once.
 
-    On PostgreSQL the new rows go in with COPY and the balances with one UPDATE ... FROM
-    unnest(one array per column) (see `_copy`, `_update_balances_postgresql`); on SQLite, where a
-    statement is a function call into the same process, with executemany.
+    A hold placed and resolved in the same batch is written once, already resolved: the rows
+    are the same as inserting it pending and updating it, and every other resolution updates
+    a row that was there before the batch. On PostgreSQL the whole batch is one statement
+    (see `_append_postgresql`); on SQLite, where a statement is a function call into the same
+    process, each table's rows go with executemany.
     """
+    resolutions = dict(resolved_holds)
     transfer_rows = [transfer_to_row(transfer) for transfer in new_transfers]
+    for row in transfer_rows:
+        status = resolutions.pop(row["id"], None)
+        if status is not None:
+            row["status"] = status.value
+    if connection.dialect.name == "postgresql":
+        _append_postgresql(
+            connection, transfer_rows, resolutions, new_entries, changed_balances, now
+        )
+        return
     if transfer_rows:
-        _insert_rows(connection, transfers, transfer_rows)
-    resolution_rows = [
-        {"b_id": hold_id, "b_status": status.value} for hold_id, status in resolved_holds
-    ]
-    if resolution_rows:
+        _executemany_plain(connection, transfers, transfer_rows)
+    if resolutions:
         connection.execute(
             update(transfers)
             .where(
@@ -318,19 +326,87 @@ def append(
                 transfers.c.status == TransferStatus.PENDING.value,
             )
             .values(status=bindparam("b_status")),
-            resolution_rows,
+            [
+                {"b_id": hold_id, "b_status": status.value}
+                for hold_id, status in resolutions.items()
+            ],
         )
     if new_entries:
-        _insert_rows(connection, entries, new_entries)
+        _executemany_plain(connection, entries, new_entries)
     write_balances(connection, changed_balances, now)
 
 
-def _insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (all with the same keys) into `table`: COPY on PostgreSQL."""
-    if connection.dialect.name == "postgresql":
-        _copy(connection, table, rows)
-    else:
-        _executemany_plain(connection, table, rows)
+def _append_postgresql(
+    connection: Connection,
+    transfer_rows: list[dict[str, Any]],
+    resolutions: dict[UUID, TransferStatus],
+    new_entries: list[dict[str, Any]],
+    changed_balances: Iterable[LockedBalance],
+    now: datetime,
+) -> None:
+    """The batch's writes as one statement: each table's rows are one JSON parameter.
+
+    Why: the statements after the balance locks are what a hot account waits on, and each
+    round trip made the engine thread wait for the GIL again (the event loop holds it while
+    the answer arrives). COPY took two round trips per table; this is one for everything.
+    """
+    inserts, updates = _balance_rows(changed_balances, now)
+    connection.exec_driver_sql(
+        _APPEND_SQL,
+        (
+            _json(transfer_rows),
+            _json([{"id": hold, "status": status.value} for hold, status in resolutions.items()]),
+            _json(new_entries),
+            _json(inserts),
+            _json(updates),
+        ),
+    )
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    """`rows` as JSON text: orjson, or the standard library for what orjson refuses (an
+    integer past 64 bits in a transfer's metadata), with ids and times written as orjson
+    writes them."""
+    try:
+        return orjson.dumps(rows).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(rows, default=_json_value)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _append_sql() -> str:
+    def columns(table: Table, *, without: tuple[str, ...] = ()) -> str:
+        return ", ".join(c.name for c in table.columns if c.name not in without)
+
+    transfer_columns = columns(transfers)
+    entry_columns = columns(entries, without=("id",))
+    balance_columns = columns(balances)
+    assignments = ", ".join(f"{name} = v.{name}" for name in _BALANCE_VALUES)
+    return (
+        "WITH new_transfers AS ("
+        f"INSERT INTO transfers ({transfer_columns}) SELECT {transfer_columns} "
+        "FROM json_populate_recordset(NULL::transfers, %s::json)), "
+        "resolved AS ("
+        "UPDATE transfers SET status = r.status "
+        "FROM json_populate_recordset(NULL::transfers, %s::json) AS r "
+        "WHERE transfers.id = r.id AND transfers.status = 'pending'), "
+        "new_entries AS ("
+        f"INSERT INTO entries ({entry_columns}) SELECT {entry_columns} "
+        "FROM json_populate_recordset(NULL::entries, %s::json)), "
+        "new_balances AS ("
+        f"INSERT INTO balances ({balance_columns}) SELECT {balance_columns} "
+        "FROM json_populate_recordset(NULL::balances, %s::json)) "
+        f"UPDATE balances SET {assignments} "
+        "FROM json_populate_recordset(NULL::balances, %s::json) AS v "
+        "WHERE balances.account_id = v.account_id AND balances.currency = v.currency"
+    )
 
 
 def _executemany_plain(
@@ -383,42 +459,46 @@ def _bound_rows(
     return [tuple(values) for values in bound]
 
 
-def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """`COPY table FROM STDIN` on the transaction's own connection.
-
-    Why: psycopg's executemany sends one INSERT per row (pipelined); COPY streams the whole
-    batch as one statement, which is what makes a batch of thousands cheap. The driver's
-    errors are turned into SQLAlchemy's (a unique violation is an `IntegrityError`, a deadlock
-    an `OperationalError`), so the engine retries them as it does any other statement's.
-    """
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    driver_error = connection.dialect.loaded_dbapi.Error
-    cursor = connection.connection.cursor()
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        json.dumps(row[name]) if name in json_columns else row[name]
-                        for name in columns
-                    ]
-                )
-    except driver_error as error:
-        raise DBAPIError.instance(
-            statement, None, error, driver_error, dialect=connection.dialect
-        ) from error
-    finally:
-        cursor.close()
-
-
 def write_balances(connection: Connection, changed: Iterable[LockedBalance], now: datetime) -> None:
     """Insert the new balances and update the others, each row once."""
+    if connection.dialect.name == "postgresql":
+        _append_postgresql(connection, [], {}, [], changed, now)
+        return
+    inserts, updates = _balance_rows(changed, now)
+    if inserts:
+        _executemany_plain(connection, balances, inserts)
+    if not updates:
+        return
+    assignments = ", ".join(f"{name} = ?" for name in _BALANCE_VALUES)
+    connection.exec_driver_sql(
+        f"UPDATE balances SET {assignments} WHERE account_id = ? AND currency = ?",
+        _bound_rows(connection, balances, [*_BALANCE_VALUES, "account_id", "currency"], updates),
+    )
+
+
+# What `write_balances` sets on a balance row it updates.
+_BALANCE_VALUES = (
+    "posted",
+    "held",
+    "credit_limit",
+    "version",
+    "last_sequence",
+    "last_entry_hash",
+    "last_entry_at",
+    "updated_at",
+)
+
+
+def _balance_rows(
+    changed: Iterable[LockedBalance], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of the balances to insert (new ones) and of those to update."""
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for balance in changed:
-        values = {
+        row = {
+            "account_id": balance.account_id,
+            "currency": balance.currency,
             "posted": balance.posted,
             "held": balance.held,
             "credit_limit": balance.credit_limit,
@@ -429,72 +509,12 @@ def write_balances(connection: Connection, changed: Iterable[LockedBalance], now
             "updated_at": now,
         }
         if balance.is_new:
-            inserts.append(
-                values
-                | {
-                    "account_id": balance.account_id,
-                    "currency": balance.currency,
-                    "tenant_id": balance.tenant_id,
-                }
-            )
+            row["tenant_id"] = balance.tenant_id
+            inserts.append(row)
         else:
-            updates.append(
-                values | {"account_id": balance.account_id, "currency": balance.currency}
-            )
-    if inserts:
-        _insert_rows(connection, balances, inserts)
-    if not updates:
-        return
-    if connection.dialect.name == "postgresql":
-        _update_balances_postgresql(connection, updates)
-        return
-    columns = [name for name, _ in _BALANCE_UPDATE_COLUMNS if name not in _BALANCE_KEY]
-    assignments = ", ".join(f"{name} = ?" for name in columns)
-    connection.exec_driver_sql(
-        f"UPDATE balances SET {assignments} WHERE account_id = ? AND currency = ?",
-        _bound_rows(connection, balances, [*columns, *_BALANCE_KEY], updates),
-    )
+            updates.append(row)
+    return inserts, updates
 
 
-# The columns of `write_balances`' update rows, in order, with their PostgreSQL types (the
-# record `_update_balances_postgresql` reads them as); the key comes first.
-_BALANCE_KEY = ("account_id", "currency")
-_BALANCE_UPDATE_COLUMNS = (
-    ("account_id", "uuid"),
-    ("currency", "varchar"),
-    ("posted", "bigint"),
-    ("held", "bigint"),
-    ("credit_limit", "bigint"),
-    ("version", "bigint"),
-    ("last_sequence", "bigint"),
-    ("last_entry_hash", "varchar"),
-    ("last_entry_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
-)
-
-
-def _balance_update_sql() -> str:
-    names = [name for name, _ in _BALANCE_UPDATE_COLUMNS]
-    record = ", ".join(f"{name} {kind}" for name, kind in _BALANCE_UPDATE_COLUMNS)
-    assignments = ", ".join(f"{name} = v.{name}" for name in names if name not in _BALANCE_KEY)
-    return (
-        f"UPDATE balances SET {assignments} FROM json_to_recordset(%s::json) AS v({record}) "
-        "WHERE balances.account_id = v.account_id AND balances.currency = v.currency"
-    )
-
-
-# Written once: the statement is the same for every batch.
-_BALANCE_UPDATE_SQL = _balance_update_sql()
-
-
-def _update_balances_postgresql(connection: Connection, updates: list[dict[str, Any]]) -> None:
-    """Every changed balance in one `UPDATE ... FROM json_to_recordset(the rows as JSON)`.
-
-    Why: executemany runs one UPDATE per balance, and a `VALUES` list of a thousand rows is
-    ten thousand parameters to bind and parse. One array per column was ten parameters, but
-    psycopg dumps an array element by element in Python, which took longer than the UPDATE
-    (12% of the engine thread's GIL time under W1); orjson writes the rows as one text in C, and
-    PostgreSQL reads them with the types of `_BALANCE_UPDATE_COLUMNS`. The rows are already
-    locked by this transaction, so the order of the update is moot.
-    """
-    connection.exec_driver_sql(_BALANCE_UPDATE_SQL, (orjson.dumps(updates).decode(),))
+# Written once: the statement is the same for every batch (so psycopg prepares it).
+_APPEND_SQL = _append_sql()
