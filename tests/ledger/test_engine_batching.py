@@ -14,11 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+import psycopg
+
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.ledger.engine import take_batch
 from tallybook.model import TransferType
 from tallybook.settings import Settings
 from tallybook.storage.database import Database
+from tests.conftest import postgres_database
 from tests.support import ManualClock, open_book
 
 AN_HOUR_SECONDS = 3600.0
@@ -154,3 +157,32 @@ def test_a_command_cancelled_while_queued_is_not_applied_and_the_engine_goes_on(
         assert ledger.submit(top_up(book.alice)).result(timeout=30).transfer.amount == 500
         assert ledger.balances(book.tenant.id, book.bob) == []
         assert [b.posted for b in ledger.balances(book.tenant.id, book.alice)] == [1000]
+
+
+def test_after_the_database_drops_its_connections_the_next_transfer_still_posts(
+    postgres_migrated: str, clock: ManualClock
+) -> None:
+    """The engine keeps one connection between batches; a server restart (here: every
+    backend terminated) fails the next batch's first statement, which is retried on a new
+    connection."""
+    database = postgres_database(postgres_migrated)
+    try:
+        with Ledger(database, clock=clock) as ledger:
+            book = open_book(ledger)
+            top_up = CreateTransfer(
+                book.tenant.id, book.world, book.alice, Decimal("5.00"), book.currency,
+                TransferType.TOPUP,
+            )  # fmt: skip
+            ledger.execute(top_up)
+            with psycopg.connect(postgres_migrated.replace("+psycopg", "")) as admin:
+                terminated = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchone()
+            assert terminated is not None and terminated[0] >= 1
+
+            assert ledger.execute(top_up).transfer.amount == 500
+            assert [b.posted for b in ledger.balances(book.tenant.id, book.alice)] == [1000]
+            assert ledger.engine.statistics.retries >= 1
+    finally:
+        database.dispose()

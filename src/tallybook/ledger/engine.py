@@ -30,8 +30,9 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -190,6 +191,7 @@ class PostingEngine:
         self._state_lock = threading.Lock()
         self.statistics = EngineStatistics()
         self._observers: list[EngineObserver] = [self.statistics]
+        self._connection: Connection | None = None  # the engine thread's own, see `_transaction`
 
     @property
     def running(self) -> bool:
@@ -251,6 +253,12 @@ class PostingEngine:
     # -- the engine thread -----------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._take_and_process_batches()
+        finally:
+            self._close_connection()
+
+    def _take_and_process_batches(self) -> None:
         stopping = False
         while not stopping:
             batch, stopping = take_batch(
@@ -273,7 +281,7 @@ class PostingEngine:
                 time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
             started = time.perf_counter()
             try:
-                with self._database.write() as connection:
+                with self._transaction() as connection:
                     lock_seconds = time.perf_counter() - started  # SQLite: BEGIN IMMEDIATE
                     outcomes, batch_lock_seconds = _run_batch(
                         connection, [w.command for w in batch], self._clock
@@ -313,6 +321,30 @@ class PostingEngine:
             errors.EngineUnavailable(f"the database refused the command: {last_error}")
         )
         return None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction on the engine's own connection, which stays open between
+        batches; after a failed batch the next one starts on a fresh connection.
+
+        Why: checking a connection out of the pool for every batch cost a round trip (the
+        pre-ping) before anything else, and on a busy server each round trip also waits for
+        the GIL. A connection that died while idle fails the batch's first statement, which
+        is retried like any lost race (on a new connection).
+        """
+        if self._connection is None:
+            self._connection = self._database.write_connection()
+        try:
+            with self._connection.begin():
+                yield self._connection
+        except BaseException:
+            self._close_connection()
+            raise
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
 
     def _isolate(self, batch: list[_Work], error: Exception) -> None:
         """Try each command alone, so only the one that keeps failing sees the error."""

@@ -107,10 +107,13 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write: `BEGIN IMMEDIATE` on SQLite. Commits on success."""
-        with self.engine.connect() as connection:
-            connection = connection.execution_options(**{_WRITE_OPTION: True})
-            with connection.begin():
-                yield connection
+        with self.write_connection() as connection, connection.begin():
+            yield connection
+
+    def write_connection(self) -> Connection:
+        """A connection whose transactions write (`BEGIN IMMEDIATE` on SQLite), for a caller
+        that keeps it across transactions and closes it (the posting engine)."""
+        return self.engine.connect().execution_options(**{_WRITE_OPTION: True})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
