@@ -1,0 +1,35 @@
+"""`Database.write_connection()`: the posting engine's own connection, kept between batches."""
+
+from __future__ import annotations
+
+from tallybook.storage.database import Database
+from tests.conftest import postgres_database
+
+
+def test_a_write_connection_keeps_writing_across_transactions(any_database: Database) -> None:
+    connection = any_database.write_connection()
+    try:
+        for _ in range(3):
+            with connection.begin():
+                assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+    finally:
+        connection.close()
+
+
+def test_on_postgresql_it_plans_each_statement_for_its_own_parameters(
+    postgres_migrated: str,
+) -> None:
+    """A generic plan settled while the tables were empty must not stay with a connection
+    that lives as long as the server; the setting stays with that connection alone."""
+    database = postgres_database(postgres_migrated)
+    try:
+        connection = database.write_connection()
+        setting = connection.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+        connection.close()
+        with database.engine.connect() as pooled:
+            pooled_setting = pooled.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+    finally:
+        database.dispose()
+
+    assert setting == "force_custom_plan"
+    assert pooled_setting == "auto"
