@@ -9,9 +9,10 @@ The resolver takes the route's path, query and header parameters as FastAPI decl
 validates each present value with the parameter's own field, so a value is accepted and
 converted exactly as FastAPI would. It resolves nothing it was not built for: the route may
 depend only on a `ReadCaller`-style role check (answered by `remembered_caller`), and the app's
-`refuse_unknown_query_parameters` is mirrored by declining any undeclared query parameter.
-Whatever it does not take — an invalid or missing value, a repeated parameter, an unknown one,
-a key it would have to read — it leaves to FastAPI's handler, which words every error.
+`refuse_unknown_query_parameters` is mirrored by declining any undeclared query parameter (its
+`refuse_nul_characters` is `DirectRoute`'s own, before any resolver). Whatever it does not
+take — an invalid or missing value, a repeated parameter, an unknown one, a key it would have
+to read — it leaves to FastAPI's handler, which words every error.
 """
 
 from __future__ import annotations

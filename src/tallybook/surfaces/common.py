@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from tallybook.api.caller import Caller, caller_for
+from tallybook.api.nul_characters import refuse_nul_characters
 from tallybook.api.presenters import Presenter
 from tallybook.ledger import Ledger, errors
 
@@ -54,8 +55,15 @@ def short_text(name: str, raw: str | None, max_length: int) -> str | None:
 
 def surface_app(ledger: Ledger, title: str) -> FastAPI:
     """A mounted application for one surface: its own error handlers, no docs of its own (the
-    seeds' documents are the docs; docs/compat.md says how they map)."""
-    app = FastAPI(title=title, openapi_url=None, docs_url=None, redoc_url=None)
+    seeds' documents are the docs; docs/compat.md says how they map), and the native API's
+    refusal of the NUL character, which each surface's validation handler words its way."""
+    app = FastAPI(
+        title=title,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_nul_characters)],
+    )
     app.state.ledger = ledger
     return app
 
