@@ -168,3 +168,34 @@ def test_a_path_segment_with_a_nul_is_refused_naming_the_parameter(
     )
 
     assert _refused_field(answer) == "channel"
+
+
+def test_a_lone_surrogate_in_metadata_is_refused_naming_where(
+    client: TestClient, keys: Keys
+) -> None:
+    alice = create_account(client, keys.write, "alice")
+    body = json.dumps(top_up_body(alice, "1.00") | {"metadata": {"colour": "\ud800"}})
+
+    answer = client.post(
+        "/v1/transfers", content=body, headers=keys.write | {"Content-Type": "application/json"}
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "metadata.colour"
+    assert "lone surrogate" in answer.json()["errors"][0]["message"]
+    assert _nothing_moved(client, keys, alice)
+
+
+def test_a_well_paired_surrogate_escape_is_a_character_and_is_kept(
+    client: TestClient, keys: Keys
+) -> None:
+    alice = create_account(client, keys.write, "alice")
+    body = json.dumps(top_up_body(alice, "1.00") | {"metadata": {"mood": "\U0001f600"}})
+    assert "\\ud83d\\ude00" in body
+
+    answer = client.post(
+        "/v1/transfers", content=body, headers=keys.write | {"Content-Type": "application/json"}
+    )
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["metadata"] == {"mood": "\U0001f600"}

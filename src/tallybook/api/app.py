@@ -31,8 +31,8 @@ from tallybook.api import (
 )
 from tallybook.api.body_limit import BodyLimit
 from tallybook.api.expiry import expire_forever
-from tallybook.api.nul_characters import refuse_nul_characters
 from tallybook.api.query_strictness import refuse_unknown_query_parameters
+from tallybook.api.unstorable_text import refuse_unstorable_text
 from tallybook.ledger import Ledger
 from tallybook.settings import Settings
 from tallybook.surfaces import mount_surfaces
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         summary="A wallet and balance ledger service: double-entry, exact, idempotent.",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(refuse_nul_characters), Depends(refuse_unknown_query_parameters)],
+        dependencies=[Depends(refuse_unstorable_text), Depends(refuse_unknown_query_parameters)],
     )
     app.state.ledger = the_ledger
     app.state.declared_query_parameters = {}

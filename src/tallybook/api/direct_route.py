@@ -11,10 +11,10 @@ the usual request. When it returns the endpoint's arguments, the endpoint runs w
 its result is serialized as FastAPI would (the response model's JSON, the route's status code,
 the headers the endpoint set on its sub-response). When it returns None — anything unusual,
 every malformed or unauthorised request among them — the request goes through FastAPI's own
-handler, which decides and words every error exactly as before. A request carrying the NUL
-character goes that way before any resolver sees it (the app's `refuse_nul_characters`
-refuses it), so no resolver has to look for one. The resolver may only read the request; it
-must not start anything it would have to undo.
+handler, which decides and words every error exactly as before. A request carrying text the
+database cannot store (a NUL, a lone surrogate) goes that way before any resolver sees it
+(the app's `refuse_unstorable_text` refuses it), so no resolver has to look for it. The
+resolver may only read the request; it must not start anything it would have to undo.
 
 The route is declared as usual, so the OpenAPI document is FastAPI's own. What FastAPI would
 have resolved is the resolver's to mirror: a parameter added to the endpoint, or a dependency
@@ -31,7 +31,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
-from tallybook.api.nul_characters import nul_issues
+from tallybook.api.unstorable_text import unstorable_text_issues
 
 Resolver = Callable[[Request, Response], Awaitable[dict[str, Any] | None]]
 
@@ -63,7 +63,7 @@ def resolved_by(resolver_of: Callable[[APIRoute], Resolver]) -> type[APIRoute]:
             serializer = TypeAdapter[Any](self.response_model)
 
             async def handler(request: Request) -> Response:
-                if await nul_issues(request):
+                if await unstorable_text_issues(request):
                     return await general(request)
                 headers = sub_response()
                 arguments = await resolver(request, headers)

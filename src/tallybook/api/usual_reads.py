@@ -10,7 +10,7 @@ validates each present value with the parameter's own field, so a value is accep
 converted exactly as FastAPI would. It resolves nothing it was not built for: the route may
 depend only on a `ReadCaller`-style role check (answered by `remembered_caller`), and the app's
 `refuse_unknown_query_parameters` is mirrored by declining any undeclared query parameter (its
-`refuse_nul_characters` is `DirectRoute`'s own, before any resolver). Whatever it does not
+`refuse_unstorable_text` is `DirectRoute`'s own, before any resolver). Whatever it does not
 take — an invalid or missing value, a repeated parameter, an unknown one, a key it would have
 to read — it leaves to FastAPI's handler, which words every error.
 """

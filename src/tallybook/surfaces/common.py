@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Request
 
 from tallybook.api.caller import Caller, caller_for
-from tallybook.api.nul_characters import refuse_nul_characters
 from tallybook.api.presenters import Presenter
+from tallybook.api.unstorable_text import refuse_unstorable_text
 from tallybook.ledger import Ledger, errors
 
 SEED_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # all three seeds write times as yyyy-MM-dd HH:mm:ss
@@ -62,7 +62,7 @@ def surface_app(ledger: Ledger, title: str) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(refuse_nul_characters)],
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.ledger = ledger
     return app
