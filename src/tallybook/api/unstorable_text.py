@@ -33,6 +33,7 @@ or a form decodes invalid UTF-8 to U+FFFD, and headers are bytes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -42,11 +43,9 @@ from fastapi.exceptions import RequestValidationError
 
 NUL = "\x00"
 MESSAGE = "must not contain the NUL character (U+0000)"
-NAME_MESSAGE = "the name must not contain the NUL character (U+0000)"
 SURROGATE_MESSAGE = "must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character"
-NAME_SURROGATE_MESSAGE = (
-    "the name must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character"
-)
+NAME_MESSAGE = f"the name {MESSAGE}"
+NAME_SURROGATE_MESSAGE = f"the name {SURROGATE_MESSAGE}"
 ISSUE_TYPE = "nul_character"
 SURROGATE_ISSUE_TYPE = "lone_surrogate"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -54,16 +53,18 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 Location = tuple[str | int, ...]
 Issue = dict[str, Any]
 
-# Every way a NUL can be spelled in a request's raw bytes (a raw byte also covers a body
-# in UTF-16 or UTF-32, which JSON parsers accept, where every ASCII character has one).
+# Every way a NUL can be spelled in a request's raw bytes — a raw byte (which also covers a
+# body in UTF-16 or UTF-32, which JSON parsers accept, where every ASCII character has one),
+# `%00` in a query string or a form, `\\u0000` in JSON — and a JSON surrogate escape.
 _RAW_NUL = b"\x00"
 _PERCENT_NUL = b"%00"
-_JSON_NUL = b"\\u0000"
-_JSON_SURROGATES = (b"\\ud", b"\\uD")
+_MAYBE_UNSTORABLE_BODY = re.compile(rb"\x00|%00|\\u(?:0000|[dD])")
 
 
-def _issue(location: Location, value: str, message: str = MESSAGE) -> Issue:
-    return {"type": ISSUE_TYPE, "loc": location, "msg": message, "input": value}
+def _issue(
+    location: Location, value: str, message: str = MESSAGE, issue_type: str = ISSUE_TYPE
+) -> Issue:
+    return {"type": issue_type, "loc": location, "msg": message, "input": value}
 
 
 def _is_unicode(text: str) -> bool:
@@ -81,8 +82,7 @@ def _text_issue(location: Location, text: str, *, is_name: bool = False) -> Issu
         return _issue(location, _shown(text), NAME_MESSAGE if is_name else MESSAGE)
     if not _is_unicode(text):
         message = NAME_SURROGATE_MESSAGE if is_name else SURROGATE_MESSAGE
-        return {"type": SURROGATE_ISSUE_TYPE, "loc": location, "msg": message,
-                "input": _shown(text)}  # fmt: skip
+        return _issue(location, _shown(text), message, SURROGATE_ISSUE_TYPE)
     return None
 
 
@@ -162,16 +162,11 @@ def _in_headers(request: Request) -> Iterator[Issue]:
 
 
 async def unstorable_text_issues(request: Request) -> list[Issue]:
-    """Every place the request carries unstorable text, as FastAPI's validation issues: empty when
-    there is none (the usual case, found without parsing anything)."""
+    """Every place the request carries unstorable text, as FastAPI's validation issues: empty
+    when there is none (the usual case, found with one search of the body and nothing parsed)."""
     issues = [*_in_path(request), *_in_query(request), *_in_headers(request)]
     body = await request.body()
-    if (
-        _RAW_NUL in body
-        or _PERCENT_NUL in body
-        or _JSON_NUL in body
-        or any(escape in body for escape in _JSON_SURROGATES)
-    ):
+    if _MAYBE_UNSTORABLE_BODY.search(body):
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         issues.extend(_in_body(body, media_type))
     return issues
@@ -179,8 +174,8 @@ async def unstorable_text_issues(request: Request) -> list[Issue]:
 
 async def refuse_unstorable_text(request: Request) -> None:
     """A dependency of every application: a validation error (which the application words in
-    its own envelope) naming each place the request carries a NUL. Async: no threadpool hop
-    on the hot paths."""
+    its own envelope) naming each place the request carries unstorable text. Async: no
+    threadpool hop on the hot paths."""
     issues = await unstorable_text_issues(request)
     if issues:
         raise RequestValidationError(issues)
