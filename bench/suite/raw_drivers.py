@@ -10,8 +10,8 @@ One batch, in one transaction, the hot account paying N customers 0.01 each:
     SELECT the balances FOR UPDATE, sorted
     -- in Python: check funds, balance before/after, sequence and the hash chain per entry
     INSERT the transfers and the entries, INSERT the new balances, UPDATE the others, each
-    once: on PostgreSQL one statement, each table's rows one JSON parameter (as the engine);
-    on SQLite executemany per table
+    once: on PostgreSQL the engine's own statement (`BATCH_WRITE_SQL`, each table's rows one
+    JSON parameter); on SQLite executemany per table
     COMMIT
 
 The rows are exactly Tallybook's (same tables, same hashes), so `tallybook verify` checks
@@ -37,6 +37,7 @@ import psycopg
 from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
 from tallybook.ledger.ids import new_id
+from tallybook.storage.posting_repository import BATCH_WRITE_SQL
 
 CURRENCY = "CNY"
 AMOUNT_MINOR = 1  # 0.01 CNY
@@ -47,10 +48,6 @@ TRANSFER_COLUMNS = (
 ENTRY_COLUMNS = (
     "tenant_id, transfer_id, account_id, currency, amount, balance_before, balance_after, "
     "sequence, created_at, hash"
-)
-BALANCE_COLUMNS = (
-    "account_id, currency, tenant_id, posted, held, credit_limit, version, last_sequence, "
-    "last_entry_hash, last_entry_at, updated_at"
 )
 
 
@@ -106,25 +103,10 @@ def _pairs(hot: UUID, customers: Sequence[UUID], size: int) -> list[tuple[UUID, 
     return [(hot, customers[n % len(customers)]) for n in range(size)]
 
 
-# The engine's one statement for a batch's writes (see `posting_repository._append_sql`):
-# each table's rows as one JSON parameter.
-WRITE_BATCH_SQL = (
-    f"WITH new_transfers AS (INSERT INTO transfers ({TRANSFER_COLUMNS}) "
-    f"SELECT {TRANSFER_COLUMNS} FROM json_populate_recordset(NULL::transfers, %s::json)), "
-    f"new_entries AS (INSERT INTO entries ({ENTRY_COLUMNS}) "
-    f"SELECT {ENTRY_COLUMNS} FROM json_populate_recordset(NULL::entries, %s::json)), "
-    f"new_balances AS (INSERT INTO balances ({BALANCE_COLUMNS}) "
-    f"SELECT {BALANCE_COLUMNS} FROM json_populate_recordset(NULL::balances, %s::json)) "
-    "UPDATE balances AS b SET posted = v.posted, version = v.version, "
-    "last_sequence = v.last_sequence, last_entry_hash = v.last_entry_hash, "
-    "last_entry_at = v.last_entry_at, updated_at = v.updated_at "
-    "FROM json_populate_recordset(NULL::balances, %s::json) AS v "
-    "WHERE b.account_id = v.account_id AND b.currency = v.currency"
-)
-
-
-def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str, str, str, str]:
-    """The four JSON texts of `WRITE_BATCH_SQL`: transfers, entries, new and changed balances."""
+def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str, ...]:
+    """The five JSON texts of the engine's `BATCH_WRITE_SQL`: transfers, hold resolutions
+    (none here), entries, new and changed balances. The suite's accounts hold no holds and no
+    credit limits, so those are written as the zeros they are."""
     transfer_names = [name.strip() for name in TRANSFER_COLUMNS.split(",")]
     entry_names = [name.strip() for name in ENTRY_COLUMNS.split(",")]
     transfers = [
@@ -151,12 +133,7 @@ def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str, str, s
                 "updated_at": batch.now,
             }
         )
-    return (
-        orjson.dumps(transfers).decode(),
-        orjson.dumps(entries).decode(),
-        orjson.dumps(balances[0]).decode(),
-        orjson.dumps(balances[1]).decode(),
-    )
+    return tuple(orjson.dumps(rows).decode() for rows in (transfers, [], entries, *balances))
 
 
 def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]]], None]:
@@ -178,7 +155,7 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
             )
             locked = {row[0]: _Balance(*row) for row in cursor.fetchall()}
             batch = _compute(tenant_id, pairs, locked)
-            cursor.execute(WRITE_BATCH_SQL, _write_batch_parameters(tenant_id, batch))
+            cursor.execute(BATCH_WRITE_SQL, _write_batch_parameters(tenant_id, batch))
 
     return apply
 
