@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from sqlalchemy import insert, select
+
 from tallybook.storage.database import Database
+from tallybook.storage.tables import tenants
 from tests.conftest import postgres_database
 
 
-def test_a_write_connection_keeps_writing_across_transactions(any_database: Database) -> None:
+def test_a_write_connection_commits_each_of_its_transactions(any_database: Database) -> None:
     connection = any_database.write_connection()
     try:
-        for _ in range(3):
+        for number in range(3):
             with connection.begin():
-                assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+                connection.execute(
+                    insert(tenants).values(
+                        id=uuid4(), name=f"tenant {number}", created_at=datetime.now(UTC)
+                    )
+                )
     finally:
         connection.close()
+
+    with any_database.read() as reading:
+        names = reading.execute(select(tenants.c.name).order_by(tenants.c.name)).scalars().all()
+    assert names == ["tenant 0", "tenant 1", "tenant 2"]
 
 
 def test_on_postgresql_it_plans_each_statement_for_its_own_parameters(
