@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-quick bench-engine bench-export bench-pagination bench-wallet bench-seeds
+.PHONY: help install run test lint bench bench-quick bench-compare bench-engine bench-export bench-pagination bench-wallet bench-seeds
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ bench: $(STAMP) ## issue 7's suite: Tallybook beside pgbench, DRF, django-hordak
 
 bench-quick: $(STAMP) ## the same suite with short runs and a smaller history (under 3 minutes)
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
+
+bench-compare: $(STAMP) ## the suite's W1-W3 for BASELINE (a git revision) and this tree, taking turns on fresh databases
+	$(BIN)/python bench/compare_writes.py --baseline $(BASELINE) $(BENCH_ARGS)
 
 bench-engine: $(STAMP) ## group commit vs one transaction per command (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
 	$(BIN)/python bench/engine_group_commit.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))

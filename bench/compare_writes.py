@@ -1,0 +1,132 @@
+"""The suite's W1-W3 for two versions of Tallybook, taking turns, each on a fresh database.
+
+Why: this shared machine's speed drifts by a third within the hour, so two versions measured
+in separate runs of the suite say little about a change. Here they alternate, round after
+round, in one process tree: the baseline served from a git worktree of `--baseline`, the
+candidate from this tree; the table shows every round, then each version's medians and their
+ratio. Each round runs the suite's own W1-W3 sequence (uniform, hot, 1,000-transfer batches,
+one server session on a database just prepared), so what a long-lived server does to a
+database that starts empty is part of what is measured. The databases are prepared by this
+tree's code: the baseline must have the same schema (no migration between the two).
+Every database is checked with `tallybook verify` before it is dropped.
+
+    .venv/bin/python bench/compare_writes.py --baseline REV [--rounds 3] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from suite.config import ACCOUNTS, BATCH_TRANSFERS, FULL, QUICK, REPOSITORY, Sizes
+from suite.loadgen import LoadResult, ensure_wrk
+from suite.postgres import drop_database, recreate_database
+from suite.processes import say
+from suite.tallybook_setup import prepare_write_database
+from suite.tallybook_writes import run_tallybook_writes
+from suite.verify import verify
+
+DATABASE_NAME = "tb_compare_writes"
+COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
+
+
+@contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A checkout of `revision` beside the repository, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="tallybook-baseline-") as directory:
+        path = Path(directory) / "tree"
+        subprocess.run(
+            ["git", "-C", REPOSITORY, "worktree", "add", "--detach", path, revision],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield path
+        finally:
+            subprocess.run(
+                ["git", "-C", REPOSITORY, "worktree", "remove", "--force", path], check=False
+            )
+
+
+def throughput(result: LoadResult, per_request: int = 1) -> float:
+    return result.requests * per_request / result.duration_seconds
+
+
+def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
+    """W1-W3 on a fresh database, served from `source` (None: this tree)."""
+    environment = dict(os.environ)
+    if source is not None:  # the served processes import the baseline's package first
+        os.environ["PYTHONPATH"] = str(source / "src")
+    try:
+        url = recreate_database(server_url, DATABASE_NAME)
+        fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
+        results = run_tallybook_writes(
+            "compare", url, fixture, workers=2, sizes=sizes, work=work, uniform=True
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+    if not verify("compare", url, work / "verify.log"):
+        sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
+    drop_database(server_url, DATABASE_NAME)
+    assert results.uniform is not None
+    return [
+        throughput(results.uniform),
+        results.uniform.p99_ms,
+        throughput(results.hot),
+        results.hot.p99_ms,
+        throughput(results.batch, BATCH_TRANSFERS),
+    ]
+
+
+def table(rows: list[tuple[int, str, list[float]]], versions: tuple[str, str]) -> str:
+    """Every round, then each version's medians and the candidate's ratio to the baseline."""
+
+    def line(first: str, second: str, figures: list[float]) -> str:
+        return f"{first:<8}{second:<14}" + "".join(f"{figure:>12,.0f}" for figure in figures)
+
+    lines = [f"{'round':<8}{'version':<14}" + "".join(f"{name:>12}" for name in COLUMNS)]
+    lines += [line(str(number), version, figures) for number, version, figures in rows]
+    medians = {
+        version: [
+            statistics.median(column)
+            for column in zip(*(f for _, v, f in rows if v == version), strict=True)
+        ]
+        for version in versions
+    }
+    lines += [line("median", version, medians[version]) for version in versions]
+    baseline, candidate = versions
+    ratios = [new / old for new, old in zip(medians[candidate], medians[baseline], strict=True)]
+    lines.append(f"{'ratio':<22}" + "".join(f"{ratio:>11.2f}x" for ratio in ratios))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", required=True, help="git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="the full suite's load durations")
+    parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
+    arguments = parser.parse_args()
+    ensure_wrk()
+    sizes = FULL if arguments.full else QUICK
+    versions = (arguments.baseline[:12], "this tree")
+    rows: list[tuple[int, str, list[float]]] = []
+    with worktree(arguments.baseline) as source, tempfile.TemporaryDirectory() as work:
+        for number in range(1, arguments.rounds + 1):
+            for version, served_from in zip(versions, (source, None), strict=True):
+                say(f"round {number}: {version}")
+                figures = one_round(arguments.postgresql_url, served_from, sizes, Path(work))
+                rows.append((number, version, figures))
+    print(table(rows, versions))
+
+
+if __name__ == "__main__":
+    main()
