@@ -37,8 +37,8 @@ bench: $(STAMP) ## issue 7's suite: Tallybook beside pgbench, DRF, django-hordak
 bench-quick: $(STAMP) ## the same suite with short runs and a smaller history (under 3 minutes)
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
-bench-compare: $(STAMP) ## the suite's W1-W3 for BASELINE (a git revision) and this tree, taking turns on fresh databases
-	$(BIN)/python bench/compare_writes.py --baseline $(BASELINE) $(BENCH_ARGS)
+bench-compare: $(STAMP) ## the suite's W1-W3 for BASELINE (a git revision) and this tree (or CANDIDATE), taking turns on fresh databases
+	$(BIN)/python bench/compare_writes.py --baseline $(BASELINE) $(if $(CANDIDATE),--candidate $(CANDIDATE)) $(BENCH_ARGS)
 
 bench-engine: $(STAMP) ## group commit vs one transaction per command (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
 	$(BIN)/python bench/engine_group_commit.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))

@@ -10,7 +10,10 @@ database that starts empty is part of what is measured. The databases are prepar
 tree's code: the baseline must have the same schema (no migration between the two).
 Every database is checked with `tallybook verify` before it is dropped.
 
-    .venv/bin/python bench/compare_writes.py --baseline REV [--rounds 3] [--full]
+    .venv/bin/python bench/compare_writes.py --baseline REV [--candidate REV] [--rounds 3] [--full]
+
+With `--candidate`, the candidate is served from a worktree of that revision too, so two past
+commits can be set against each other (which of several changes cost a figure).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from suite.config import ACCOUNTS, BATCH_TRANSFERS, FULL, QUICK, REPOSITORY, Sizes
@@ -111,19 +114,28 @@ def table(rows: list[tuple[int, str, list[float]]], versions: tuple[str, str]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", required=True, help="git revision to compare with")
+    parser.add_argument(
+        "--candidate", help="git revision to measure instead of this tree (same schema)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="the full suite's load durations")
     parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
     arguments = parser.parse_args()
     ensure_wrk()
     sizes = FULL if arguments.full else QUICK
-    versions = (arguments.baseline[:12], "this tree")
+    candidate = arguments.candidate[:12] if arguments.candidate else "this tree"
+    versions = (arguments.baseline[:12], candidate)
     rows: list[tuple[int, str, list[float]]] = []
-    with worktree(arguments.baseline) as source, tempfile.TemporaryDirectory() as work:
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        sources = (
+            stack.enter_context(worktree(arguments.baseline)),
+            stack.enter_context(worktree(arguments.candidate)) if arguments.candidate else None,
+        )
         for number in range(1, arguments.rounds + 1):
-            for version, served_from in zip(versions, (source, None), strict=True):
+            for version, served_from in zip(versions, sources, strict=True):
                 say(f"round {number}: {version}")
-                figures = one_round(arguments.postgresql_url, served_from, sizes, Path(work))
+                figures = one_round(arguments.postgresql_url, served_from, sizes, work)
                 rows.append((number, version, figures))
     print(table(rows, versions))
 
