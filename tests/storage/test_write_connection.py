@@ -30,20 +30,25 @@ def test_a_write_connection_commits_each_of_its_transactions(any_database: Datab
     assert names == ["tenant 0", "tenant 1", "tenant 2"]
 
 
-def test_on_postgresql_it_plans_each_statement_for_its_own_parameters(
+def test_on_postgresql_it_never_prepares_a_statement_on_the_server(
     postgres_migrated: str,
 ) -> None:
     """A generic plan settled while the tables were empty must not stay with a connection
-    that lives as long as the server; the setting stays with that connection alone."""
+    that lives as long as the server, and the pool's connections keep psycopg's default."""
     database = postgres_database(postgres_migrated)
+    prepared = "SELECT count(*) FROM pg_prepared_statements"
     try:
         connection = database.write_connection()
-        setting = connection.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+        for _ in range(10):
+            connection.execute(select(tenants.c.id).where(tenants.c.name == "anyone"))
+        prepared_on_the_write_connection = connection.exec_driver_sql(prepared).scalar_one()
         connection.close()
         with database.engine.connect() as pooled:
-            pooled_setting = pooled.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+            for _ in range(10):
+                pooled.execute(select(tenants.c.id).where(tenants.c.name == "anyone"))
+            prepared_on_a_pooled_connection = pooled.exec_driver_sql(prepared).scalar_one()
     finally:
         database.dispose()
 
-    assert setting == "force_custom_plan"
-    assert pooled_setting == "auto"
+    assert prepared_on_the_write_connection == 0
+    assert prepared_on_a_pooled_connection >= 1

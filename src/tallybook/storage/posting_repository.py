@@ -22,9 +22,11 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Connection,
+    Select,
     Table,
     any_,
     bindparam,
+    func,
     literal,
     select,
     tuple_,
@@ -245,9 +247,12 @@ def find_by_idempotency_keys(
 ) -> dict[tuple[UUID, str], Transfer]:
     """The transfers that already claimed these (tenant, idempotency key) pairs.
 
-    One tenant at a time (`tenant_id = t AND idempotency_key IN (...)`): PostgreSQL plans a
-    list of pairs as one OR-ed index probe per pair, which for a keyed 1,000-transfer batch
-    took longer than writing it.
+    One tenant at a time: PostgreSQL plans a list of pairs as one OR-ed index probe per pair,
+    which for a keyed 1,000-transfer batch took longer than writing it. On PostgreSQL the
+    keys are a table (`unnest`) joined to the unique (tenant, key) index, one probe a key;
+    the same lookup as `tenant_id = t AND idempotency_key = ANY(keys)` was planned, for
+    a thousand keys on a table without statistics, as a scan of the tenant's every transfer
+    (2 s at 1.7 million rows, against 3 ms for the join).
     """
     by_tenant: dict[UUID, list[str]] = defaultdict(list)
     for tenant_id, key in keys:
@@ -255,14 +260,27 @@ def find_by_idempotency_keys(
     found: dict[tuple[UUID, str], Transfer] = {}
     for tenant_id, tenant_keys in by_tenant.items():
         for chunk in statement_lists(connection, tenant_keys):
-            query = select(transfers).where(
-                transfers.c.tenant_id == tenant_id,
-                one_of(connection, transfers.c.idempotency_key, chunk),
-            )
-            for row in connection.execute(query):
+            for row in connection.execute(_claimed_keys_query(connection, tenant_id, chunk)):
                 transfer = transfer_from_row(row)
                 found[(transfer.tenant_id, transfer.idempotency_key or "")] = transfer
     return found
+
+
+def _claimed_keys_query(connection: Connection, tenant_id: UUID, keys: list[str]) -> Select[Any]:
+    """The tenant's transfers that hold one of `keys` (see `find_by_idempotency_keys`)."""
+    if connection.dialect.name != "postgresql":
+        return select(transfers).where(
+            transfers.c.tenant_id == tenant_id, transfers.c.idempotency_key.in_(keys)
+        )
+    wanted = (
+        func.unnest(literal(keys, ARRAY(transfers.c.idempotency_key.type)))
+        .table_valued("key")
+        .render_derived(name="wanted")
+    )
+    return select(transfers).join(
+        wanted,
+        (transfers.c.tenant_id == tenant_id) & (transfers.c.idempotency_key == wanted.c.key),
+    )
 
 
 def find_reversed(connection: Connection, transfer_ids: Collection[UUID]) -> set[UUID]:
