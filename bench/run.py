@@ -129,6 +129,11 @@ def main() -> None:
     }
     if report.environment["postgresql"].get("synchronous_commit") != "on":
         report.notes.append("PostgreSQL synchronous_commit is not on: figures are not durable")
+    if report.environment["postgresql"].get("autovacuum") == "off":
+        report.notes.append(
+            "PostgreSQL autovacuum is off on this server: the write databases run without "
+            "planner statistics (the history and DRF databases are analyzed by the suite)"
+        )
     started = time.perf_counter()
 
     def database(name: str) -> str:

@@ -35,10 +35,17 @@ def drop_database(server_url: str, name: str) -> None:
 
 
 def durability_settings(server_url: str) -> dict[str, str]:
-    """The settings that decide whether an acknowledged commit survives a crash."""
+    """The settings that decide whether an acknowledged commit survives a crash, and whether
+    the server keeps its planner's statistics by itself (autovacuum)."""
     with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as connection:
         found: dict[str, str] = {}
-        for setting in ("synchronous_commit", "fsync", "full_page_writes", "server_version"):
+        for setting in (
+            "synchronous_commit",
+            "fsync",
+            "full_page_writes",
+            "autovacuum",
+            "server_version",
+        ):
             row = connection.execute(sql.SQL("SHOW {}").format(sql.Identifier(setting))).fetchone()
             found[setting] = str(row[0]) if row else "?"
         return found
