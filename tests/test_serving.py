@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 from uvicorn.config import STARTUP_FAILURE
 
-from tallybook.cli import app
+from tallybook import serving
+from tallybook.cli import AUTOVACUUM_WARNING, app
 from tallybook.serving import (
     ENDINGS_WINDOW_SECONDS,
     YOUNG_COLLECTION_THRESHOLD,
@@ -27,6 +28,7 @@ from tallybook.serving import (
     require_free_port,
     serve_in_processes,
 )
+from tallybook.storage.database import Database
 
 STARTUP_TIMEOUT_SECONDS = 60
 CLIENTS = 32
@@ -107,6 +109,40 @@ def test_several_workers_need_a_port_number(monkeypatch: pytest.MonkeyPatch) -> 
     )  # fmt: skip
     assert result.exit_code == 2
     assert "--port" in result.output and "not 0" in result.output
+
+
+def test_serve_warns_when_the_postgresql_server_runs_without_autovacuum(
+    postgres_migrated: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warning follows the server's own setting (this machine's test server has it
+    off); `serving.serve` is replaced so the command returns instead of serving."""
+    monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)
+    monkeypatch.setattr(serving, "serve", lambda _options: None)
+    database = Database(postgres_migrated)
+    try:
+        with database.engine.connect() as connection:
+            setting = connection.exec_driver_sql("SHOW autovacuum").scalar_one()
+    finally:
+        database.dispose()
+
+    result = CliRunner().invoke(app, ["serve", "--database-url", postgres_migrated])
+
+    assert result.exit_code == 0, result.output
+    assert (AUTOVACUUM_WARNING in result.stderr) == (setting == "off")
+
+
+def test_serve_on_sqlite_says_nothing_about_autovacuum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)
+    monkeypatch.setattr(serving, "serve", lambda _options: None)
+
+    result = CliRunner().invoke(
+        app, ["serve", "--database-url", f"sqlite:///{tmp_path / 'served.db'}"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "autovacuum" not in result.output
 
 
 def _children(pid: int) -> list[int]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from tallybook import serving
 from tallybook.auth.keys import issue_key
@@ -281,6 +282,26 @@ def archive(
         )
 
 
+AUTOVACUUM_WARNING = (
+    "warning: autovacuum is off on this PostgreSQL server, so nothing keeps the planner's "
+    "statistics as the ledger grows; turn it on, or run `vacuumdb --analyze-only` regularly"
+)
+
+
+def _warn_when_autovacuum_is_off(database_url: str) -> None:
+    """Tell the operator at start-up, once, about a server that will slow the reads down as
+    the tables grow. A database that cannot be reached now is left to the workers, which
+    report it as they start."""
+    database = Database(database_url, pool_size=1)
+    try:
+        if database.autovacuum_is_off():
+            typer.echo(AUTOVACUUM_WARNING, err=True)
+    except SQLAlchemyError:
+        pass
+    finally:
+        database.dispose()
+
+
 @app.command()
 def serve(
     database_url: DatabaseUrlOption = None,
@@ -304,6 +325,7 @@ def serve(
         raise typer.BadParameter("several workers need PostgreSQL", param_hint="--workers")
     if workers > 1 and port == 0:
         raise typer.BadParameter("several workers need a port number, not 0", param_hint="--port")
+    _warn_when_autovacuum_is_off(settings.database_url)
     # uvicorn's workers import the app factory and read settings from the environment.
     os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
     typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")

@@ -184,5 +184,18 @@ class Database:
             return False
         return True
 
+    def autovacuum_is_off(self) -> bool:
+        """Whether this PostgreSQL server runs without autovacuum (never on SQLite).
+
+        Why it matters: autovacuum is what keeps the planner's statistics as tables grow.
+        Without it a database is planned from default guesses for ever; the reads (history
+        pages, statements, reports) can pick plans that scan a tenant's every row.
+        """
+        if self.is_sqlite:
+            return False
+        with self.engine.connect() as connection:
+            setting = str(connection.exec_driver_sql("SHOW autovacuum").scalar_one())
+        return setting == "off"
+
     def dispose(self) -> None:
         self.engine.dispose()
