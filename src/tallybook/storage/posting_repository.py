@@ -250,7 +250,7 @@ def find_by_idempotency_keys(
 
     One tenant at a time: PostgreSQL plans a list of pairs as one OR-ed index probe per pair,
     which for a keyed 1,000-transfer batch took longer than writing it. On PostgreSQL each key
-    probes the unique (tenant, key) index on its own (see `_claimed_keys_query`).
+    probes the unique (tenant, key) index on its own (see `claimed_keys_query`).
     """
     by_tenant: dict[UUID, list[str]] = defaultdict(list)
     for tenant_id, key in keys:
@@ -258,13 +258,13 @@ def find_by_idempotency_keys(
     found: dict[tuple[UUID, str], Transfer] = {}
     for tenant_id, tenant_keys in by_tenant.items():
         for chunk in statement_lists(connection, tenant_keys):
-            for row in connection.execute(_claimed_keys_query(connection, tenant_id, chunk)):
+            for row in connection.execute(claimed_keys_query(connection, tenant_id, chunk)):
                 transfer = transfer_from_row(row)
                 found[(transfer.tenant_id, transfer.idempotency_key or "")] = transfer
     return found
 
 
-def _claimed_keys_query(connection: Connection, tenant_id: UUID, keys: list[str]) -> Select[Any]:
+def claimed_keys_query(connection: Connection, tenant_id: UUID, keys: list[str]) -> Select[Any]:
     """The tenant's transfers that hold one of `keys`.
 
     On PostgreSQL: `unnest(keys)`, each joined LATERAL to at most one row of the unique
