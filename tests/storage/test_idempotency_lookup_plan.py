@@ -9,6 +9,8 @@ only slow, growing with the table, so no behaviour test could see them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection
 
@@ -20,7 +22,7 @@ TRANSFERS_OF_THE_TENANT = 50_000
 UNIQUE_INDEX = "uq_transfers_tenant_id_idempotency_key"
 
 
-def _plan(connection: Connection, query: Select[object]) -> str:
+def _plan(connection: Connection, query: Select[Any]) -> str:
     rendered = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
     return "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {rendered}"))
 
