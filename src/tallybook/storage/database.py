@@ -123,8 +123,8 @@ class Database:
         fresh database the idempotency lookup kept scanning all of a tenant's transfers, and
         1,000-transfer batches fell from 3,700 to 1,200 transfers/s within a minute. Why not
         `plan_cache_mode = force_custom_plan`, which did the same: it also re-planned the
-        query of every foreign-key check PostgreSQL runs for each inserted row (4 to 13 µs a
-        check, nine checks a transfer), and 1,000-transfer batches lost a quarter.
+        query of every foreign-key check PostgreSQL runs for each inserted row (3 to 4 µs a
+        check became 11 to 21, nine checks a transfer), and 1,000-transfer batches lost a quarter.
         """
         connection = self.engine.connect().execution_options(**{_WRITE_OPTION: True})
         if not self.is_sqlite:

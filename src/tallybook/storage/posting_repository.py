@@ -545,6 +545,6 @@ def _balance_rows(
     return inserts, updates
 
 
-# Written once: the statement is the same for every batch (so psycopg prepares it). The
-# raw-driver baseline of the benchmark suite issues it too.
+# Built once: the statement is the same for every batch. The raw-driver baseline of the
+# benchmark suite issues it too.
 BATCH_WRITE_SQL = _append_sql()
