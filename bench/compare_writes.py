@@ -29,7 +29,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from suite.config import ACCOUNTS, BATCH_TRANSFERS, FULL, QUICK, REPOSITORY, Sizes
-from suite.loadgen import LoadResult, ensure_wrk
+from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
 from suite.tallybook_setup import prepare_write_database
@@ -58,10 +58,6 @@ def worktree(revision: str) -> Iterator[Path]:
             )
 
 
-def throughput(result: LoadResult, per_request: int = 1) -> float:
-    return result.requests * per_request / result.duration_seconds
-
-
 def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
     """W1-W3 on a fresh database, served from `source` (None: this tree)."""
     environment = dict(os.environ)
@@ -81,11 +77,11 @@ def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) ->
     drop_database(server_url, DATABASE_NAME)
     assert results.uniform is not None
     return [
-        throughput(results.uniform),
+        results.uniform.requests_per_second,
         results.uniform.p99_ms,
-        throughput(results.hot),
+        results.hot.requests_per_second,
         results.hot.p99_ms,
-        throughput(results.batch, BATCH_TRANSFERS),
+        results.batch.requests_per_second * BATCH_TRANSFERS,
     ]
 
 
