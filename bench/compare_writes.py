@@ -19,7 +19,6 @@ commits can be set against each other (which of several changes cost a figure).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -59,19 +58,13 @@ def worktree(revision: str) -> Iterator[Path]:
 
 
 def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
-    """W1-W3 on a fresh database, served from `source` (None: this tree)."""
-    environment = dict(os.environ)
-    if source is not None:  # the served processes import the baseline's package first
-        os.environ["PYTHONPATH"] = str(source / "src")
-    try:
-        url = recreate_database(server_url, DATABASE_NAME)
-        fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
-        results = run_tallybook_writes(
-            "compare", url, fixture, workers=2, sizes=sizes, work=work, uniform=True
-        )
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
+    """W1-W3 on a fresh database, served from the worktree `source` (None: this tree)."""
+    url = recreate_database(server_url, DATABASE_NAME)
+    fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
+    results = run_tallybook_writes(
+        "compare", url, fixture, workers=2, sizes=sizes, work=work, uniform=True,
+        source=None if source is None else source / "src",
+    )  # fmt: skip
     if not verify("compare", url, work / "verify.log"):
         sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
     drop_database(server_url, DATABASE_NAME)

@@ -11,8 +11,12 @@ from suite.loadgen import LoadResult, run_wrk
 from suite.processes import Service, free_port
 
 
-def tallybook_server(database_url: str, workers: int, log_path: Path) -> tuple[Service, str]:
-    """`tallybook serve` on a free port, as an operator runs it."""
+def tallybook_server(
+    database_url: str, workers: int, log_path: Path, *, source: Path | None = None
+) -> tuple[Service, str]:
+    """`tallybook serve` on a free port, as an operator runs it; with `source` (another
+    version's `src` directory, see compare_writes.py) the served processes import that
+    version's package instead of this tree's."""
     port = free_port()
     command: list[str | Path] = [
         TALLYBOOK_BIN / "tallybook",
@@ -27,7 +31,9 @@ def tallybook_server(database_url: str, workers: int, log_path: Path) -> tuple[S
         str(workers),
     ]
     base_url = f"http://127.0.0.1:{port}"
-    return Service("tallybook", command, f"{base_url}/readyz", log_path), base_url
+    environment = {"PYTHONPATH": str(source)} if source is not None else None
+    service = Service("tallybook", command, f"{base_url}/readyz", log_path, env=environment)
+    return service, base_url
 
 
 def ceiling_server(workers: int, log_path: Path) -> tuple[Service, str]:

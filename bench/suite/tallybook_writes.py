@@ -52,12 +52,13 @@ def run_tallybook_writes(
     sizes: Sizes,
     work: Path,
     uniform: bool,
+    source: Path | None = None,
 ) -> WriteResults:
     """Serve the fixture's database and run the write workloads against it, in one server
-    session: uniform (if asked), hot, batch."""
+    session: uniform (if asked), hot, batch. `source`: see `tallybook_server`."""
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {fixture.api_key}"}
     log = work / f"{label}.log"
-    service, base_url = tallybook_server(database_url, workers, log)
+    service, base_url = tallybook_server(database_url, workers, log, source=source)
     with service:
         uniform_result = None
         if uniform:
