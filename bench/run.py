@@ -38,7 +38,7 @@ from suite.history_load import load_history
 from suite.history_reads import TallybookReads, drf_pages, tallybook_reads
 from suite.history_shape import shape_ending_an_hour_ago
 from suite.loadgen import LoadResult, ensure_wrk, transfer_script
-from suite.postgres import drop_database, durability_settings, recreate_database
+from suite.postgres import drop_database, recreate_database, server_settings
 from suite.processes import say
 from suite.report import Comparison, Report, Row, machine, ratio
 from suite.servers import ceiling_server, measure, tallybook_server
@@ -118,7 +118,7 @@ def main() -> None:
         "load_generator": subprocess.run(
             [wrk, "--version"], capture_output=True, text=True, check=False
         ).stdout.splitlines()[0],
-        "postgresql": durability_settings(options.postgresql_url),
+        "postgresql": server_settings(options.postgresql_url),
         "sqlite": "WAL, synchronous=FULL",
         "tallybook_workers": options.tallybook_workers,
         "drf_workers": options.drf_workers,

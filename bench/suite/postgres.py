@@ -34,9 +34,10 @@ def drop_database(server_url: str, name: str) -> None:
         )
 
 
-def durability_settings(server_url: str) -> dict[str, str]:
-    """The settings that decide whether an acknowledged commit survives a crash, and whether
-    the server keeps its planner's statistics by itself (autovacuum)."""
+def server_settings(server_url: str) -> dict[str, str]:
+    """The server settings the report shows: those that decide whether an acknowledged commit
+    survives a crash, whether the server keeps its planner's statistics by itself
+    (autovacuum), and its version."""
     with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as connection:
         found: dict[str, str] = {}
         for setting in (
