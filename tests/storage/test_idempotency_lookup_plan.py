@@ -53,7 +53,9 @@ def test_thirty_keys_and_a_thousand_each_probe_the_unique_index(postgres_migrate
             plans = {
                 count: _plan(
                     connection,
-                    claimed_keys_query(connection, shop.id, [f"key-{n}" for n in range(count)]),
+                    claimed_keys_query("postgresql").params(
+                        tenant_id=shop.id, keys=[f"key-{n}" for n in range(count)]
+                    ),
                 )
                 for count in (30, 1_000)
             }

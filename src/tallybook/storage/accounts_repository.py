@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tallybook.model import Account, AccountKind, AccountStatus, Balance, Currency, Tenant
 from tallybook.storage.numbers import highest_number
-from tallybook.storage.posting_repository import chunked
+from tallybook.storage.posting_repository import chunked, one_of
 from tallybook.storage.rows import account_from_row, balance_from_row, tenant_from_row
 from tallybook.storage.tables import accounts, balances, currencies, tenants
 
@@ -72,11 +73,16 @@ def currency_in_use(connection: Connection, tenant_id: UUID, code: str) -> bool:
 def list_currencies(connection: Connection, tenant_ids: Collection[UUID]) -> list[Currency]:
     if not tenant_ids:
         return []
-    query = select(currencies).where(currencies.c.tenant_id.in_(list(tenant_ids)))
-    return [
-        Currency(tenant_id=row.tenant_id, code=row.code, decimals=row.decimals)
-        for row in connection.execute(query)
-    ]
+    rows = connection.execute(
+        _currencies_query(connection.dialect.name), {"tenant_ids": list(tenant_ids)}
+    )
+    return [Currency(tenant_id=row.tenant_id, code=row.code, decimals=row.decimals) for row in rows]
+
+
+@cache
+def _currencies_query(dialect_name: str) -> Select[Any]:
+    """Built once (see `one_of`): the posting engine reads the currencies every batch."""
+    return select(currencies).where(one_of(dialect_name, currencies.c.tenant_id, "tenant_ids"))
 
 
 def next_account_number(connection: Connection, tenant_id: UUID) -> int:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -27,10 +28,8 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    literal,
     select,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -73,15 +72,19 @@ def statement_lists(connection: Connection, values: Iterable[T]) -> Iterator[lis
         yield everything
 
 
-def one_of(connection: Connection, column: Any, values: list[Any]) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter.
+def one_of(dialect_name: str, column: Any, name: str) -> ColumnElement[bool]:
+    """`column IN (:name)`, the list bound at execution; on PostgreSQL `column = ANY(:name)`,
+    one array parameter.
 
-    Why: SQLAlchemy renders an IN list as one bound parameter per value, re-rendered for
-    every execution; with hundreds of values that costs more than the statement itself.
+    Why a bound list: SQLAlchemy renders an IN list of values as one bound parameter per value,
+    re-rendered for every execution; with hundreds of values that costs more than the
+    statement itself. Statements built with it are built once per dialect (`functools.cache`),
+    because building a SELECT and adapting its result columns cost the engine more per batch
+    than the database spent running it.
     """
-    if connection.dialect.name == "postgresql":
-        return column == any_(literal(values, ARRAY(column.type)))  # type: ignore[no-any-return]
-    return column.in_(values)  # type: ignore[no-any-return]
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +134,10 @@ def lock_accounts(
 ) -> dict[UUID, LockedAccount]:
     """Read the accounts with a shared lock, so a freeze or close waits for this batch."""
     found: dict[UUID, LockedAccount] = {}
+    query = _lock_accounts_query(connection.dialect.name)
     for chunk in statement_lists(connection, sorted(account_ids)):
-        query = (
-            select(
-                accounts.c.id,
-                accounts.c.tenant_id,
-                accounts.c.external_id,
-                accounts.c.status,
-                accounts.c.kind,
-                accounts.c.metadata,
-            )
-            .where(one_of(connection, accounts.c.id, chunk))
-            .order_by(accounts.c.id)
-            .with_for_update(read=True)
-        )
-        for account_id, tenant_id, external_id, status, kind, metadata in connection.execute(query):
+        rows = connection.execute(query, {"account_ids": chunk})
+        for account_id, tenant_id, external_id, status, kind, metadata in rows:
             found[account_id] = LockedAccount(
                 account_id,
                 tenant_id,
@@ -157,6 +149,23 @@ def lock_accounts(
     return found
 
 
+@cache
+def _lock_accounts_query(dialect_name: str) -> Select[Any]:
+    return (
+        select(
+            accounts.c.id,
+            accounts.c.tenant_id,
+            accounts.c.external_id,
+            accounts.c.status,
+            accounts.c.kind,
+            accounts.c.metadata,
+        )
+        .where(one_of(dialect_name, accounts.c.id, "account_ids"))
+        .order_by(accounts.c.id)
+        .with_for_update(read=True)
+    )
+
+
 def lock_balances(
     connection: Connection,
     keys: Collection[BalanceKey],
@@ -164,32 +173,29 @@ def lock_balances(
 ) -> dict[BalanceKey, LockedBalance]:
     """Lock the balance rows of `keys` in sorted order; missing ones come back as new zeros.
 
+    One statement takes the balances of every account of `keys` in every currency of `keys`
+    (`currency IN (...) AND account_id IN (...)`): PostgreSQL plans a list of (account,
+    currency) pairs as one index probe per pair, OR-ed, which took longer than locking the
+    rows. For the usual batch, of one currency, that is exactly `keys`; a batch of several
+    currencies may also lock an account's balance in another of them, which it then leaves
+    alone (still in the one sorted order, so no cycle).
+
     Two batches that both create one balance row race on its primary key at insert time: the
     loser's transaction fails with a unique violation and the engine retries it, re-reading.
     """
+    wanted = set(keys)
     locked: dict[BalanceKey, LockedBalance] = {}
-    for chunk in statement_lists(connection, sorted(keys)):
-        query = (
-            select(
-                balances.c.account_id,
-                balances.c.currency,
-                balances.c.tenant_id,
-                balances.c.posted,
-                balances.c.held,
-                balances.c.credit_limit,
-                balances.c.version,
-                balances.c.last_sequence,
-                balances.c.last_entry_hash,
-                balances.c.last_entry_at,
-            )
-            .where(_balance_keys_in(connection, chunk))
-            .order_by(balances.c.account_id, balances.c.currency)
-            .with_for_update()
-        )
-        for row in connection.execute(query):
+    query = _lock_balances_query(connection.dialect.name)
+    for chunk in statement_lists(connection, sorted(wanted)):
+        parameters = {
+            "account_ids": sorted({account_id for account_id, _ in chunk}),
+            "currencies": sorted({currency for _, currency in chunk}),
+        }
+        for row in connection.execute(query, parameters):
             balance = LockedBalance(*row)
-            locked[balance.key] = balance
-    for account_id, currency in keys:
+            if balance.key in wanted:
+                locked[balance.key] = balance
+    for account_id, currency in wanted:
         if (account_id, currency) not in locked:
             locked[(account_id, currency)] = LockedBalance(
                 account_id=account_id,
@@ -207,17 +213,28 @@ def lock_balances(
     return locked
 
 
-def _balance_keys_in(connection: Connection, keys: list[BalanceKey]) -> ColumnElement[bool]:
-    """The balances of `keys`. Keys of one currency (the usual batch) become `currency = c
-    AND account_id IN (...)`: PostgreSQL plans a list of (account, currency) pairs as one
-    index probe per pair, OR-ed, which took longer than locking the rows."""
-    currencies = {currency for _, currency in keys}
-    if len(currencies) == 1:
-        account_ids = [account_id for account_id, _ in keys]
-        return (balances.c.currency == currencies.pop()) & one_of(
-            connection, balances.c.account_id, account_ids
+@cache
+def _lock_balances_query(dialect_name: str) -> Select[Any]:
+    return (
+        select(
+            balances.c.account_id,
+            balances.c.currency,
+            balances.c.tenant_id,
+            balances.c.posted,
+            balances.c.held,
+            balances.c.credit_limit,
+            balances.c.version,
+            balances.c.last_sequence,
+            balances.c.last_entry_hash,
+            balances.c.last_entry_at,
         )
-    return tuple_(balances.c.account_id, balances.c.currency).in_(keys)
+        .where(
+            one_of(dialect_name, balances.c.currency, "currencies"),
+            one_of(dialect_name, balances.c.account_id, "account_ids"),
+        )
+        .order_by(balances.c.account_id, balances.c.currency)
+        .with_for_update()
+    )
 
 
 def load_transfers(connection: Connection, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]:
@@ -256,18 +273,20 @@ def find_by_idempotency_keys(
     for tenant_id, key in keys:
         by_tenant[tenant_id].append(key)
     found: dict[tuple[UUID, str], Transfer] = {}
+    query = claimed_keys_query(connection.dialect.name)
     for tenant_id, tenant_keys in by_tenant.items():
         for chunk in statement_lists(connection, tenant_keys):
-            for row in connection.execute(claimed_keys_query(connection, tenant_id, chunk)):
+            for row in connection.execute(query, {"tenant_id": tenant_id, "keys": chunk}):
                 transfer = transfer_from_row(row)
                 found[(transfer.tenant_id, transfer.idempotency_key or "")] = transfer
     return found
 
 
-def claimed_keys_query(connection: Connection, tenant_id: UUID, keys: list[str]) -> Select[Any]:
-    """The tenant's transfers that hold one of `keys`.
+@cache
+def claimed_keys_query(dialect_name: str) -> Select[Any]:
+    """The transfers of the tenant `:tenant_id` that hold one of `:keys`.
 
-    On PostgreSQL: `unnest(keys)`, each joined LATERAL to at most one row of the unique
+    On PostgreSQL: `unnest(:keys)`, each joined LATERAL to at most one row of the unique
     (tenant, key) index. Why this shape: it is planned as one index probe a key whether or
     not the table has statistics (a server without autovacuum never gathers them), where the
     planner, guessing that a tenant has a few dozen transfers, made the plainer shapes scan
@@ -276,18 +295,22 @@ def claimed_keys_query(connection: Connection, tenant_id: UUID, keys: list[str])
     the tenant's 89,000 transfers, 20 ms, against 0.1 ms). The LIMIT keeps the planner
     from flattening the LATERAL subquery back into that join.
     """
-    if connection.dialect.name != "postgresql":
+    if dialect_name != "postgresql":
         return select(transfers).where(
-            transfers.c.tenant_id == tenant_id, transfers.c.idempotency_key.in_(keys)
+            transfers.c.tenant_id == bindparam("tenant_id"),
+            one_of(dialect_name, transfers.c.idempotency_key, "keys"),
         )
     wanted = (
-        func.unnest(literal(keys, ARRAY(transfers.c.idempotency_key.type)))
+        func.unnest(bindparam("keys", type_=ARRAY(transfers.c.idempotency_key.type)))
         .table_valued("key")
         .render_derived(name="wanted")
     )
     claimed = (
         select(transfers)
-        .where(transfers.c.tenant_id == tenant_id, transfers.c.idempotency_key == wanted.c.key)
+        .where(
+            transfers.c.tenant_id == bindparam("tenant_id"),
+            transfers.c.idempotency_key == wanted.c.key,
+        )
         .limit(1)
         .lateral("claimed")
     )
