@@ -319,3 +319,41 @@ def test_a_worker_that_cannot_start_stops_the_server_at_once() -> None:
         2, {"app": "tallybook.no_such_module:app", "host": "127.0.0.1", "port": free_port()}
     )
     assert status == STARTUP_FAILURE
+
+
+@pytest.mark.parametrize("access_log", [True, False], ids=["access-log", "no-access-log"])
+def test_a_served_request_is_logged_while_serving_unless_the_log_is_off(
+    tmp_path: Path, access_log: bool
+) -> None:
+    """The line comes within the writer's flush interval (polled for up to five seconds here),
+    not only when the server stops; `--no-access-log` writes none at all."""
+    port = free_port()
+    output = tmp_path / "served.out"
+    flag = "--access-log" if access_log else "--no-access-log"
+    with output.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tallybook.cli", "serve", "--database-url",
+             f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port), flag],
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        assert _wait_until(lambda: _status_of_health(port) == 200, STARTUP_TIMEOUT_SECONDS)
+        logged = _wait_until(lambda: '"GET /healthz HTTP/1.1" 200' in output.read_text(), 5)
+    finally:
+        server.terminate()
+        server.wait(timeout=STARTUP_TIMEOUT_SECONDS)
+
+    assert logged == access_log
+    assert ('"GET /healthz HTTP/1.1" 200' in output.read_text()) == access_log
+
+
+def _status_of_health(port: int) -> int | None:
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        client.request("GET", "/healthz")
+        return client.getresponse().status
+    except OSError:
+        return None
+    finally:
+        client.close()

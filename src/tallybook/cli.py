@@ -314,7 +314,8 @@ def serve(
         bool | None,
         typer.Option(
             "--access-log/--no-access-log",
-            help="one log line per request (costly under load); default: TALLYBOOK_ACCESS_LOG",
+            help="one line per request to standard output, written in bulk; "
+            "default: TALLYBOOK_ACCESS_LOG",
             show_default=False,
         ),
     ] = None,
@@ -328,13 +329,15 @@ def serve(
     _warn_when_autovacuum_is_off(settings.database_url)
     # uvicorn's workers import the app factory and read settings from the environment.
     os.environ["TALLYBOOK_DATABASE_URL"] = settings.database_url
+    if access_log is not None:
+        os.environ["TALLYBOOK_ACCESS_LOG"] = "true" if access_log else "false"
     typer.echo(f"Tallybook on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     config_options = {
         "app": APP_FACTORY,
         "factory": True,
         "host": host,
         "port": port,
-        "access_log": settings.access_log if access_log is None else access_log,
+        "access_log": False,  # the app writes its own (see tallybook.api.access_log)
     }
     if workers == 1:
         serving.serve(config_options)

@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     )
     access_log: bool = Field(
         default=True,
-        description="`tallybook serve` logs one line per request; under load that costs a "
-        "large share of a request's time (`--no-access-log` turns it off for one run)",
+        description="the app writes one line per request to standard output, in bulk (up "
+        "to a second late; see tallybook.api.access_log); `tallybook serve --no-access-log` "
+        "turns it off for one run",
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     max_body_bytes: int = Field(

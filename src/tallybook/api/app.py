@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,7 @@ from tallybook.api import (
     wallet_settings,
     withdrawals,
 )
+from tallybook.api.access_log import AccessLog, AccessLogWriter
 from tallybook.api.body_limit import BodyLimit
 from tallybook.api.expiry import expire_forever
 from tallybook.api.query_strictness import refuse_unknown_query_parameters
@@ -58,22 +60,16 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     owns_ledger = ledger is None
     the_ledger = ledger or Ledger.from_settings(settings)
 
+    access_log = AccessLogWriter(sys.stdout) if settings.access_log else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not owns_ledger:
-            yield
-            return
-        the_ledger.start()
-        expiry = asyncio.create_task(
-            expire_forever(the_ledger, settings.hold_expiry_interval_seconds)
-        )
         try:
-            yield
+            async with _running(the_ledger, settings, owns_ledger):
+                yield
         finally:
-            expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await expiry
-            the_ledger.close()
+            if access_log is not None:
+                access_log.flush()
 
     app = FastAPI(
         title="Tallybook",
@@ -89,6 +85,8 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
         metrics.install(app, the_ledger.engine)
+    if access_log is not None:  # the outermost of ours, so its times include the others
+        app.add_middleware(AccessLog, writer=access_log)
     # The busiest first: the app tries its included routers in turn, and each walk through
     # one costs (a tenth of a history page's time when entries came tenth), so transfers,
     # then the account and history reads, are matched before the others are tried.
@@ -112,3 +110,21 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     openapi.install(app)
     mount_surfaces(app, the_ledger, settings)
     return app
+
+
+@asynccontextmanager
+async def _running(ledger: Ledger, settings: Settings, owns_ledger: bool) -> AsyncIterator[None]:
+    """The ledger's engine and the hold expiry, while the app serves (when the app owns the
+    ledger; tests that pass their own start and close it themselves)."""
+    if not owns_ledger:
+        yield
+        return
+    ledger.start()
+    expiry = asyncio.create_task(expire_forever(ledger, settings.hold_expiry_interval_seconds))
+    try:
+        yield
+    finally:
+        expiry.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await expiry
+        ledger.close()
