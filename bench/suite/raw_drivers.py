@@ -31,13 +31,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import orjson
 import psycopg
 
 from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
 from tallybook.ledger.ids import new_id
-from tallybook.storage.posting_repository import BATCH_WRITE_SQL
+from tallybook.storage.posting_repository import BATCH_WRITE_SQL, batch_write_parameters
 
 CURRENCY = "CNY"
 AMOUNT_MINOR = 1  # 0.01 CNY
@@ -103,10 +102,10 @@ def _pairs(hot: UUID, customers: Sequence[UUID], size: int) -> list[tuple[UUID, 
     return [(hot, customers[n % len(customers)]) for n in range(size)]
 
 
-def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str, ...]:
-    """The five JSON texts of the engine's `BATCH_WRITE_SQL`: transfers, hold resolutions
-    (none here), entries, new and changed balances. The suite's accounts hold no holds and no
-    credit limits, so those are written as the zeros they are."""
+def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str | int, ...]:
+    """The parameters of the engine's `BATCH_WRITE_SQL`: the rows of transfers, hold
+    resolutions (none here), entries, new and changed balances. The suite's accounts hold no
+    holds and no credit limits, so those are written as the zeros they are."""
     transfer_names = [name.strip() for name in TRANSFER_COLUMNS.split(",")]
     entry_names = [name.strip() for name in ENTRY_COLUMNS.split(",")]
     transfers = [
@@ -133,7 +132,7 @@ def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str, ...]:
                 "updated_at": batch.now,
             }
         )
-    return tuple(orjson.dumps(rows).decode() for rows in (transfers, [], entries, *balances))
+    return batch_write_parameters(transfers, [], entries, *balances)
 
 
 def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]]], None]:

@@ -403,15 +403,30 @@ def _append_postgresql(
     the answer arrives). COPY took two round trips per table; this is one for everything.
     """
     inserts, updates = _balance_rows(changed_balances, now)
+    resolution_rows = [{"id": hold, "status": status.value} for hold, status in resolutions.items()]
     connection.exec_driver_sql(
         BATCH_WRITE_SQL,
-        (
-            _json(transfer_rows),
-            _json([{"id": hold, "status": status.value} for hold, status in resolutions.items()]),
-            _json(new_entries),
-            _json(inserts),
-            _json(updates),
-        ),
+        batch_write_parameters(transfer_rows, resolution_rows, new_entries, inserts, updates),
+    )
+
+
+def batch_write_parameters(
+    transfer_rows: list[dict[str, Any]],
+    resolution_rows: list[dict[str, Any]],
+    entry_rows: list[dict[str, Any]],
+    balance_inserts: list[dict[str, Any]],
+    balance_updates: list[dict[str, Any]],
+) -> tuple[str | int, ...]:
+    """`BATCH_WRITE_SQL`'s parameters: each table's rows as one JSON text, and the number of
+    rows each UPDATE joins (see `_append_sql`)."""
+    return (
+        _json(transfer_rows),
+        _json(resolution_rows),
+        len(resolution_rows),
+        _json(entry_rows),
+        _json(balance_inserts),
+        _json(balance_updates),
+        len(balance_updates),
     )
 
 
@@ -434,6 +449,15 @@ def _json_value(value: object) -> str:
 
 
 def _append_sql() -> str:
+    """The batch's writes as one statement (see `_append_postgresql`).
+
+    Each UPDATE joins its rows through `LIMIT` their number. Why: PostgreSQL estimates every
+    `json_populate_recordset` at 100 rows, whatever it holds, and for a batch's few dozen
+    balances planned the UPDATE as a hash join over a sequential scan of every balance row:
+    3.6 ms a batch with 10,000 accounts, growing with them, while the batch holds its hot
+    account's lock. Told the true number, it probes the primary key once a row (0.4 ms).
+    """
+
     def columns(table: Table, *, without: tuple[str, ...] = ()) -> str:
         return ", ".join(c.name for c in table.columns if c.name not in without)
 
@@ -447,7 +471,7 @@ def _append_sql() -> str:
         "FROM json_populate_recordset(NULL::transfers, %s::json)), "
         "resolved AS ("
         "UPDATE transfers SET status = r.status "
-        "FROM json_populate_recordset(NULL::transfers, %s::json) AS r "
+        "FROM (SELECT * FROM json_populate_recordset(NULL::transfers, %s::json) LIMIT %s) AS r "
         "WHERE transfers.id = r.id AND transfers.status = 'pending'), "
         "new_entries AS ("
         f"INSERT INTO entries ({entry_columns}) SELECT {entry_columns} "
@@ -456,7 +480,7 @@ def _append_sql() -> str:
         f"INSERT INTO balances ({balance_columns}) SELECT {balance_columns} "
         "FROM json_populate_recordset(NULL::balances, %s::json)) "
         f"UPDATE balances SET {assignments} "
-        "FROM json_populate_recordset(NULL::balances, %s::json) AS v "
+        "FROM (SELECT * FROM json_populate_recordset(NULL::balances, %s::json) LIMIT %s) AS v "
         "WHERE balances.account_id = v.account_id AND balances.currency = v.currency"
     )
 
