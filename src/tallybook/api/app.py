@@ -33,6 +33,7 @@ from tallybook.api import (
 from tallybook.api.access_log import AccessLog, AccessLogWriter
 from tallybook.api.body_limit import BodyLimit
 from tallybook.api.expiry import expire_forever
+from tallybook.api.fast_lane import FastLane
 from tallybook.api.query_strictness import refuse_unknown_query_parameters
 from tallybook.api.unstorable_text import refuse_unstorable_text
 from tallybook.ledger import Ledger
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     app.state.ledger = the_ledger
     app.state.declared_query_parameters = {}
     problems.install(app)
+    app.add_middleware(FastLane)  # the first added is the innermost
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
         metrics.install(app, the_ledger.engine)

@@ -16,6 +16,9 @@ database cannot store (a NUL, a lone surrogate) goes that way before any resolve
 (the app's `refuse_unstorable_text` refuses it), so no resolver has to look for it. The
 resolver may only read the request; it must not start anything it would have to undo.
 
+The fast lane (`fast_lane`) calls a route's direct handler from the middleware, without the
+router, once it knows the route by its path.
+
 The route is declared as usual, so the OpenAPI document is FastAPI's own. What FastAPI would
 have resolved is the resolver's to mirror: a parameter added to the endpoint, or a dependency
 added to the app or the router, must be added to the resolver too (a test compares the
@@ -34,6 +37,7 @@ from pydantic import TypeAdapter
 from tallybook.api.unstorable_text import unstorable_text_issues
 
 Resolver = Callable[[Request, Response], Awaitable[dict[str, Any] | None]]
+DirectHandler = Callable[[Request], Awaitable[Response | None]]
 
 
 def sub_response() -> Response:
@@ -43,6 +47,33 @@ def sub_response() -> Response:
     del response.headers["content-length"]
     response.status_code = None  # type: ignore[assignment]  # FastAPI's own "not set"
     return response
+
+
+def _direct_handler(route: APIRoute, resolver: Resolver) -> DirectHandler:
+    """The route's answer to a request its resolver takes, None for one it declines."""
+    endpoint = route.endpoint
+    status_code = route.status_code or 200  # FastAPI's default, as for JSONResponse
+    serializer = TypeAdapter[Any](route.response_model)
+
+    async def direct(request: Request) -> Response | None:
+        if await unstorable_text_issues(request):
+            return None
+        headers = sub_response()
+        arguments = await resolver(request, headers)
+        if arguments is None:
+            return None
+        result = await endpoint(**arguments)
+        if isinstance(result, Response):  # FastAPI sends an endpoint's own as it is
+            return result
+        answer = Response(
+            serializer.dump_json(result, by_alias=True),
+            status_code=headers.status_code or status_code,
+            media_type="application/json",
+        )
+        answer.headers.raw.extend(headers.headers.raw)
+        return answer
+
+    return direct
 
 
 def direct_route(resolver: Resolver) -> type[APIRoute]:
@@ -55,30 +86,15 @@ def resolved_by(resolver_of: Callable[[APIRoute], Resolver]) -> type[APIRoute]:
     out from the route itself (its parameters, its dependencies)."""
 
     class DirectRoute(APIRoute):
+        direct: DirectHandler  # set with the handler; the fast lane calls it too
+
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             general = super().get_route_handler()
-            resolver = resolver_of(self)
-            endpoint = self.endpoint
-            status_code = self.status_code or 200  # FastAPI's default, as for JSONResponse
-            serializer = TypeAdapter[Any](self.response_model)
+            direct = self.direct = _direct_handler(self, resolver_of(self))
 
             async def handler(request: Request) -> Response:
-                if await unstorable_text_issues(request):
-                    return await general(request)
-                headers = sub_response()
-                arguments = await resolver(request, headers)
-                if arguments is None:
-                    return await general(request)
-                result = await endpoint(**arguments)
-                if isinstance(result, Response):  # FastAPI sends an endpoint's own as it is
-                    return result
-                answer = Response(
-                    serializer.dump_json(result, by_alias=True),
-                    status_code=headers.status_code or status_code,
-                    media_type="application/json",
-                )
-                answer.headers.raw.extend(headers.headers.raw)
-                return answer
+                answer = await direct(request)
+                return answer if answer is not None else await general(request)
 
             return handler
 

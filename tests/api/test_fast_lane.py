@@ -1,0 +1,174 @@
+"""The fast lane: once the router has matched a direct route by its own path, later requests
+to that path skip the router and answer exactly as it would have them answered."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from tallybook.api.fast_lane import FastLane
+from tests.api.conftest import Keys
+from tests.api.helpers import create_account, top_up_body, transfer
+
+USUAL = {"Content-Type": "application/json"}
+
+
+def _count_router_handled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the requests a route handled through the router, from now on."""
+    handled: list[str] = []
+    through_the_router = APIRoute.handle
+
+    async def counting(route: APIRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        handled.append(scope["path"])
+        await through_the_router(route, scope, receive, send)
+
+    monkeypatch.setattr(APIRoute, "handle", counting)
+    return handled
+
+
+def test_after_the_first_transfer_the_next_skip_the_router_and_are_counted_the_same(
+    client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = create_account(client, keys.admin, "alice")
+    handled = _count_router_handled(monkeypatch)
+
+    for n in range(3):
+        answer = client.post(
+            "/v1/transfers",
+            json=top_up_body(alice, "1.00"),
+            headers=keys.write | USUAL | {"Idempotency-Key": f"lane-{n}"},
+        )
+        assert answer.status_code == 201, answer.text
+
+    assert handled.count("/v1/transfers") == 1  # the first, which the lane learns from
+    balances = client.get(f"/v1/accounts/{alice}", headers=keys.read).json()["balances"]
+    assert balances[0]["posted"] == "3.00"
+    assert _requests_counted(client, "POST", "/v1/transfers", "201") == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"params": {"dry_run": "1"}}, 422, "invalid_request"),
+        ({"json": {"colour": "red"}}, 422, "invalid_request"),
+        ({"content": b"{not json"}, 400, "invalid_json"),
+        ({"headers": {"Content-Type": "application/json; charset=utf-8"}}, 201, None),
+        ({"json": {"debit_account_id": "ALICE", "amount": "5.00"}}, 409, "insufficient_funds"),
+    ],
+    ids=["query-parameter", "unknown-field", "not-json", "general-way", "core-refusal"],
+)
+def test_a_request_after_the_route_is_learned_is_answered_as_the_router_answers_it(
+    client: TestClient, keys: Keys, change: dict[str, Any], status: int, code: str | None
+) -> None:
+    alice = create_account(client, keys.admin, "alice")
+    transfer(client, keys.write, "@world", alice, "1.00")  # learned, and the key remembered
+    body = top_up_body(alice) | change.get("json", {})
+    if body["debit_account_id"] == "ALICE":
+        body["debit_account_id"] = alice
+        body["credit_account_id"] = create_account(client, keys.admin, "bob")
+    request: dict[str, Any] = {
+        "headers": keys.write | USUAL | change.get("headers", {}),
+        "params": change.get("params"),
+    }
+    if "content" in change:
+        request["content"] = change["content"]
+    else:
+        request["json"] = body
+
+    answer = client.post("/v1/transfers", **request)
+
+    assert answer.status_code == status, answer.text
+    if code is not None:
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["code"] == code
+
+
+def _requests_counted(client: TestClient, method: str, route: str, status: str) -> float:
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    samples = next(f.samples for f in families if f.name == "tallybook_http_requests")
+    return sum(
+        s.value
+        for s in samples
+        if s.name == "tallybook_http_requests_total"
+        and s.labels == {"method": method, "route": route, "status": status}
+    )
+
+
+class _Route:
+    """A stand-in direct route: what the lane reads of one."""
+
+    def __init__(self, path: str, answer: Response | Exception) -> None:
+        self.path = path
+        self.endpoint = object()
+        self.answer = answer
+
+    async def direct(self, request: Request) -> Response | None:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def _lane_over(route: _Route) -> tuple[FastLane, list[str]]:
+    """A lane in front of an app standing in for the router: it matches every request to
+    `route` and answers 200 "router"."""
+    reached: list[str] = []
+
+    async def router(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+        scope["route"] = route
+        await PlainTextResponse("router")(scope, receive, send)
+
+    return FastLane(router), reached
+
+
+def _get(lane: FastLane, path: str) -> None:
+    scope: Scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "app": _App(),
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        return None
+
+    asyncio.run(lane(scope, receive, send))
+
+
+class _App:
+    """The app as the lane reads it: here, with no exception handlers at all."""
+
+    def __init__(self) -> None:
+        self.exception_handlers: dict[Any, Any] = {}
+
+
+def test_a_route_with_path_parameters_is_never_learned() -> None:
+    lane, reached = _lane_over(_Route("/v1/accounts/{account_id}", PlainTextResponse("lane")))
+
+    _get(lane, "/v1/accounts/7")
+    _get(lane, "/v1/accounts/7")
+
+    assert reached == ["/v1/accounts/7", "/v1/accounts/7"]
+
+
+def test_an_error_the_app_has_no_handler_for_goes_up_to_the_server() -> None:
+    lane, reached = _lane_over(_Route("/v1/things", RuntimeError("a bug")))
+    _get(lane, "/v1/things")  # learned
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        _get(lane, "/v1/things")
+    assert reached == ["/v1/things"]
