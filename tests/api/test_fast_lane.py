@@ -91,6 +91,30 @@ def test_a_request_after_the_route_is_learned_is_answered_as_the_router_answers_
         assert answer.json()["code"] == code
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_another_method_on_a_learned_path_is_refused_every_time_and_moves_nothing(
+    client: TestClient, keys: Keys, method: str
+) -> None:
+    """The router sets the route of a path it refuses for its method (405): the lane must not
+    learn from that and answer the next such request with the route's handler."""
+    alice = create_account(client, keys.admin, "alice")
+    transfer(client, keys.write, "@world", alice, "1.00")  # learned, and the key remembered
+
+    answers = [
+        client.request(
+            method,
+            "/v1/transfers",
+            json=top_up_body(alice, "3.00"),
+            headers=keys.write | USUAL | {"Idempotency-Key": f"{method}-{n}"},
+        )
+        for n in range(2)
+    ]
+
+    assert [answer.status_code for answer in answers] == [405, 405]
+    balances = client.get(f"/v1/accounts/{alice}", headers=keys.read).json()["balances"]
+    assert balances[0]["posted"] == "1.00"
+
+
 def _requests_counted(client: TestClient, method: str, route: str, status: str) -> float:
     families = text_string_to_metric_families(client.get("/metrics").text)
     samples = next(f.samples for f in families if f.name == "tallybook_http_requests")
@@ -107,6 +131,7 @@ class _Route:
 
     def __init__(self, path: str, answer: Response | Exception) -> None:
         self.path = path
+        self.methods = {"GET"}
         self.endpoint = object()
         self.answer = answer
 

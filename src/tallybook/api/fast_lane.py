@@ -8,11 +8,12 @@ GIL, nearly half as much as the handler itself.
 `FastLane` is the innermost of the app's middleware, so the access log, the metrics and the
 body limit see its requests like any other. It learns a route from the router: after a
 request the router matched to a direct route whose template is the request's path itself (no
-path parameters, not mounted), later requests of that method and path go straight to the
-route's direct handler (`DirectRoute.direct`), with `scope["route"]` set as the router sets it.
-A request the handler declines goes on to the app as usual, its body replayed; an error it
-raises is answered by the app's handler for that error, as Starlette's exception middleware
-would, or goes up to the server's error handler when there is none.
+path parameters, not mounted) and whose methods include the request's (the router also sets
+the route of a path it refuses with 405), later requests of that method and path go straight
+to the route's direct handler (`DirectRoute.direct`), with `scope["route"]` set as the router
+sets it. A request the handler declines goes on to the app as usual, its body replayed; an
+error it raises is answered by the app's handler for that error, as Starlette's exception
+middleware would, or goes up to the server's error handler when there is none.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ class FastLane:
         await answer(scope, receive, send)
 
     def _learn(self, scope: Scope) -> None:
-        route = scope.get("route")
+        route: Any = scope.get("route")
         if (
             hasattr(route, "direct")
-            and getattr(route, "path", None) == scope["path"]
+            and scope["method"] in route.methods  # not a 405 the router answered for the path
+            and route.path == scope["path"]
             and not scope.get("root_path")
         ):
             self._routes[(scope["method"], scope["path"])] = route
