@@ -10,6 +10,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -154,7 +155,8 @@ def _lane_over(route: _Route) -> tuple[FastLane, list[str]]:
     return FastLane(router), reached
 
 
-def _get(lane: FastLane, path: str) -> None:
+def _get(lane: FastLane, path: str, handlers: dict[Any, Any] | None = None) -> int | None:
+    """GET `path` through the lane of an app with these exception handlers; the status sent."""
     scope: Scope = {
         "type": "http",
         "method": "GET",
@@ -162,23 +164,26 @@ def _get(lane: FastLane, path: str) -> None:
         "root_path": "",
         "query_string": b"",
         "headers": [],
-        "app": _App(),
+        "app": _App(handlers or {}),
     }
+    statuses: list[int] = []
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: Message) -> None:
-        return None
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
 
     asyncio.run(lane(scope, receive, send))
+    return statuses[0] if statuses else None
 
 
 class _App:
-    """The app as the lane reads it: here, with no exception handlers at all."""
+    """The app as the lane reads it: its exception handlers."""
 
-    def __init__(self) -> None:
-        self.exception_handlers: dict[Any, Any] = {}
+    def __init__(self, handlers: dict[Any, Any]) -> None:
+        self.exception_handlers = handlers
 
 
 def test_a_route_with_path_parameters_is_never_learned() -> None:
@@ -197,3 +202,31 @@ def test_an_error_the_app_has_no_handler_for_goes_up_to_the_server() -> None:
     with pytest.raises(RuntimeError, match="a bug"):
         _get(lane, "/v1/things")
     assert reached == ["/v1/things"]
+
+
+def test_an_error_is_answered_by_its_handler_as_starlette_finds_it() -> None:
+    def teapot(request: Request, error: Exception) -> Response:  # a plain function, too
+        return PlainTextResponse("by status", status_code=418)
+
+    async def by_class(request: Request, error: Exception) -> Response:
+        return PlainTextResponse("by class", status_code=400)
+
+    handlers = {418: teapot, HTTPException: by_class}
+    lane, _ = _lane_over(_Route("/v1/things", HTTPException(418)))
+    _get(lane, "/v1/things", handlers)  # learned
+
+    assert _get(lane, "/v1/things", handlers) == 418
+    lane, _ = _lane_over(_Route("/v1/things", HTTPException(404)))
+    _get(lane, "/v1/things", handlers)
+    assert _get(lane, "/v1/things", handlers) == 400
+
+
+def test_an_error_only_the_servers_handler_takes_goes_up_to_it() -> None:
+    async def server_error(request: Request, error: Exception) -> Response:
+        return PlainTextResponse("oops", status_code=500)
+
+    lane, _ = _lane_over(_Route("/v1/things", RuntimeError("a bug")))
+    _get(lane, "/v1/things", {Exception: server_error})  # learned
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        _get(lane, "/v1/things", {Exception: server_error, 500: server_error})

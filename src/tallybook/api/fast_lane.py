@@ -21,6 +21,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,14 +65,24 @@ class FastLane:
 
 
 async def _handled(request: Request, error: Exception) -> Response:
-    """The app's answer to `error` (its exception handlers), or `error` raised again."""
-    handlers = request.app.exception_handlers
-    handler = next((handlers[kind] for kind in type(error).__mro__ if kind in handlers), None)
+    """The app's answer to `error`, its handler found as Starlette's exception middleware
+    finds it: by status code for an HTTPException, then by the error's classes. A handler for
+    `Exception` or 500 is the server error middleware's, which answers and raises again (so
+    the server logs the error): such an error is raised again here, for it."""
+    handlers = {
+        key: handler
+        for key, handler in request.app.exception_handlers.items()
+        if key not in (500, Exception)
+    }
+    handler = handlers.get(error.status_code) if isinstance(error, HTTPException) else None
+    if handler is None:
+        handler = next((handlers[kind] for kind in type(error).__mro__ if kind in handlers), None)
     if handler is None:
         raise error
-    answer = handler(request, error)
-    if inspect.isawaitable(answer):  # the app's handlers are async; a plain one answers at once
-        answer = await answer
+    if inspect.iscoroutinefunction(handler):
+        answer = await handler(request, error)
+    else:
+        answer = await run_in_threadpool(handler, request, error)
     assert isinstance(answer, Response)
     return answer
 
