@@ -74,6 +74,20 @@ def test_a_line_appears_within_the_flush_interval_without_waiting_for_more() -> 
     assert later == "first\n"
 
 
+def test_a_line_left_by_a_loop_that_ended_is_written_with_the_next_loops_lines() -> None:
+    stream = io.StringIO()
+    writer = AccessLogWriter(stream, flush_seconds=0.05)
+
+    async def one_line(line: str, then_wait_seconds: float) -> None:
+        writer.add(line)
+        await asyncio.sleep(then_wait_seconds)
+
+    asyncio.run(one_line("first\n", 0))  # its loop ends before the flush is due
+    asyncio.run(one_line("second\n", 0.2))
+
+    assert stream.getvalue() == "first\nsecond\n"
+
+
 def test_a_full_buffer_is_written_at_once() -> None:
     stream = io.StringIO()
     line = "x" * 99 + "\n"

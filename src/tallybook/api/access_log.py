@@ -35,16 +35,22 @@ class AccessLogWriter:
         self._lines: list[str] = []
         self._characters = 0
         self._flush_timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, line: str) -> None:
         self._lines.append(line)
         self._characters += len(line)
         if self._characters >= FLUSH_CHARACTERS:
             self.flush()
-        elif self._flush_timer is None:
-            self._flush_timer = asyncio.get_running_loop().call_later(
-                self._flush_seconds, self.flush
-            )
+            return
+        loop = asyncio.get_running_loop()
+        # A timer set on another loop (an app served by one loop after another, as a test
+        # client without its lifespan does) may never fire: set one on this loop.
+        if self._flush_timer is None or self._timer_loop is not loop:
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+            self._flush_timer = loop.call_later(self._flush_seconds, self.flush)
+            self._timer_loop = loop
 
     def flush(self) -> None:
         if self._flush_timer is not None:
@@ -52,9 +58,9 @@ class AccessLogWriter:
             self._flush_timer = None
         if not self._lines:
             return
-        text = "".join(self._lines)
-        self._lines.clear()
+        lines, self._lines = self._lines, []
         self._characters = 0
+        text = "".join(lines)
         try:
             self._stream.write(text)
             self._stream.flush()

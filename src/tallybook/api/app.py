@@ -61,7 +61,10 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     owns_ledger = ledger is None
     the_ledger = ledger or Ledger.from_settings(settings)
 
-    access_log = AccessLogWriter(sys.stdout) if settings.access_log else None
+    # No standard output at all (closed by the caller): nothing to write the log to.
+    access_log = (
+        AccessLogWriter(sys.stdout) if settings.access_log and sys.stdout is not None else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
