@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from tallybook.api import access_log
 from tallybook.api.access_log import AccessLog, AccessLogWriter
 from tallybook.api.app import create_app
+from tallybook.api.request_observers import ObservedRequests
 from tallybook.ledger import Ledger
 from tallybook.settings import Settings
 from tests.api.conftest import Keys
@@ -120,7 +121,9 @@ def test_a_request_that_fails_inside_the_app_is_logged_as_the_500_it_becomes() -
             "client": ("10.0.0.7", 4242),
         }
         with pytest.raises(RuntimeError):
-            await AccessLog(failing, writer)(scope, _nothing_received, _nothing_sent)
+            await ObservedRequests(failing, [AccessLog(writer)])(
+                scope, _nothing_received, _nothing_sent
+            )
         writer.flush()
 
     asyncio.run(request())

@@ -20,7 +20,7 @@ import asyncio
 import time
 from typing import TextIO
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 FLUSH_SECONDS = 1.0
 FLUSH_CHARACTERS = 64 * 1024
@@ -84,42 +84,21 @@ class _Clock:
 
 
 class AccessLog:
-    """ASGI middleware: after each HTTP response, one line to the writer — time, client,
-    request line, status and the milliseconds from arrival to the end of the body."""
+    """A `RequestObserver` (see `request_observers`): one line to the writer for each request
+    — time, client, request line, status and the milliseconds from arrival to the end of the
+    body."""
 
-    def __init__(self, app: ASGIApp, writer: AccessLogWriter) -> None:
-        self.app = app
+    def __init__(self, writer: AccessLogWriter) -> None:
         self.writer = writer
         self._clock = _Clock()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-
-        async def noting_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting_send)
-        except Exception:
-            status = status or 500  # what the server's error handler then answers
-            raise
-        finally:
-            self.writer.add(self._line(scope, status, time.perf_counter() - started))
-
-    def _line(self, scope: Scope, status: int, elapsed_seconds: float) -> str:
+    def __call__(self, scope: Scope, status: int | None, elapsed_seconds: float) -> None:
         client = scope.get("client")
         who = f"{client[0]}:{client[1]}" if client else "-"
         path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string")
         target = (path + b"?" + query if query else path).decode("latin-1")
-        return (
+        self.writer.add(
             f'{self._clock.now()} {who} "{scope["method"]} {target} '
             f'HTTP/{scope.get("http_version", "1.1")}" {status or "-"} '
             f"{elapsed_seconds * 1000:.1f}ms\n"

@@ -35,6 +35,7 @@ from tallybook.api.body_limit import BodyLimit
 from tallybook.api.expiry import expire_forever
 from tallybook.api.fast_lane import FastLane
 from tallybook.api.query_strictness import refuse_unknown_query_parameters
+from tallybook.api.request_observers import ObservedRequests, RequestObserver
 from tallybook.api.unstorable_text import refuse_unstorable_text
 from tallybook.ledger import Ledger
 from tallybook.settings import Settings
@@ -88,10 +89,13 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     problems.install(app)
     app.add_middleware(FastLane)  # the first added is the innermost
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    observers: list[RequestObserver] = []
     if settings.metrics_enabled:
-        metrics.install(app, the_ledger.engine)
-    if access_log is not None:  # the outermost of ours, so its times include the others
-        app.add_middleware(AccessLog, writer=access_log)
+        observers.append(metrics.install(app, the_ledger.engine).observe_request)
+    if access_log is not None:
+        observers.append(AccessLog(access_log))
+    if observers:  # the outermost of ours, so its times include the others
+        app.add_middleware(ObservedRequests, observers=observers)
     # The busiest first: the app tries its included routers in turn, and each walk through
     # one costs (a tenth of a history page's time when entries came tenth), so transfers,
     # then the account and history reads, are matched before the others are tried.

@@ -17,13 +17,12 @@ worker process answers with its own figures (a scrape sees the worker it lands o
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from tallybook.ledger.engine import PostingEngine
 
@@ -121,6 +120,11 @@ class Metrics:
         count.inc()
         latency.observe(seconds)
 
+    def observe_request(self, scope: Scope, status: int | None, seconds: float) -> None:
+        """A `RequestObserver`: the request counted by its route template (a request that
+        ended with no response, its client gone, counts as a 500)."""
+        self.record_request(scope["method"], _route_of(scope), status or 500, seconds)
+
     def batch_committed(
         self, size: int, lock_seconds: float, commit_seconds: float, transaction_seconds: float
     ) -> None:
@@ -136,38 +140,6 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class RequestMetrics:
-    """ASGI middleware counting and timing every HTTP request by its route template.
-
-    Plain ASGI (not `BaseHTTPMiddleware`, which costs a task per request). The route is read
-    after the app has answered, from `scope["route"]` that the router set when it matched.
-    """
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            self.metrics.record_request(
-                scope["method"], _route_of(scope), status, time.perf_counter() - started
-            )
-
-
 def _route_of(scope: Scope) -> str:
     """The matched route's template, with the prefix of a mounted surface in front."""
     route: Any = scope.get("route")
@@ -178,11 +150,13 @@ def _route_of(scope: Scope) -> str:
     return mounted_at + path
 
 
-def install(app: FastAPI, engine: PostingEngine) -> None:
-    """Serve `/metrics` (outside the OpenAPI document) and time every request."""
+def install(app: FastAPI, engine: PostingEngine) -> Metrics:
+    """Serve `/metrics` (outside the OpenAPI document). The app times every request and
+    tells the returned metrics (`Metrics.observe_request`, see `request_observers`)."""
     metrics = Metrics(engine)
-    app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
     def serve_metrics() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
