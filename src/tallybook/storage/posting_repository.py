@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -152,18 +152,17 @@ def lock_accounts(
 @cache
 def _lock_accounts_query(dialect_name: str) -> Select[Any]:
     return (
-        select(
-            accounts.c.id,
-            accounts.c.tenant_id,
-            accounts.c.external_id,
-            accounts.c.status,
-            accounts.c.kind,
-            accounts.c.metadata,
-        )
+        select(*_columns_of(accounts, LockedAccount))
         .where(one_of(dialect_name, accounts.c.id, "account_ids"))
         .order_by(accounts.c.id)
         .with_for_update(read=True)
     )
+
+
+def _columns_of(table: Table, row_type: type[Any]) -> list[ColumnElement[Any]]:
+    """The columns a locked row (`LockedAccount`, `LockedBalance`) is built from, in its
+    fields' order; a field that is no column (`is_new`) is the engine's own."""
+    return [table.c[field.name] for field in fields(row_type) if field.name in table.c]
 
 
 def lock_balances(
@@ -216,18 +215,7 @@ def lock_balances(
 @cache
 def _lock_balances_query(dialect_name: str) -> Select[Any]:
     return (
-        select(
-            balances.c.account_id,
-            balances.c.currency,
-            balances.c.tenant_id,
-            balances.c.posted,
-            balances.c.held,
-            balances.c.credit_limit,
-            balances.c.version,
-            balances.c.last_sequence,
-            balances.c.last_entry_hash,
-            balances.c.last_entry_at,
-        )
+        select(*_columns_of(balances, LockedBalance))
         .where(
             one_of(dialect_name, balances.c.currency, "currencies"),
             one_of(dialect_name, balances.c.account_id, "account_ids"),
