@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
+from tallybook.api import direct_route
 from tallybook.api.fast_lane import FastLane
+from tallybook.api.unstorable_text import Issue, unstorable_text_issues
 from tests.api.conftest import Keys
 from tests.api.helpers import create_account, top_up_body, transfer
 
@@ -55,20 +57,46 @@ def test_after_the_first_transfer_the_next_skip_the_router_and_are_counted_the_s
     assert _requests_counted(client, "POST", "/v1/transfers", "201") == 3
 
 
+def _count_direct_offers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the requests offered to a direct handler (its first step is the
+    unstorable-text check), from now on."""
+    offered: list[str] = []
+
+    async def counting(request: Request) -> list[Issue]:
+        offered.append(request.url.path)
+        return await unstorable_text_issues(request)
+
+    monkeypatch.setattr(direct_route, "unstorable_text_issues", counting)
+    return offered
+
+
 @pytest.mark.parametrize(
-    ("change", "status", "code"),
+    ("change", "status", "code", "declined"),
     [
-        ({"params": {"dry_run": "1"}}, 422, "invalid_request"),
-        ({"json": {"colour": "red"}}, 422, "invalid_request"),
-        ({"content": b"{not json"}, 400, "invalid_json"),
-        ({"headers": {"Content-Type": "application/json; charset=utf-8"}}, 201, None),
-        ({"json": {"debit_account_id": "ALICE", "amount": "5.00"}}, 409, "insufficient_funds"),
+        ({"params": {"dry_run": "1"}}, 422, "invalid_request", True),
+        ({"json": {"colour": "red"}}, 422, "invalid_request", True),
+        ({"content": b"{not json"}, 400, "invalid_json", True),
+        ({"headers": {"Content-Type": "application/json; charset=utf-8"}}, 201, None, True),
+        (
+            {"json": {"debit_account_id": "ALICE", "amount": "5.00"}},
+            409,
+            "insufficient_funds",
+            False,
+        ),
     ],
     ids=["query-parameter", "unknown-field", "not-json", "general-way", "core-refusal"],
 )
 def test_a_request_after_the_route_is_learned_is_answered_as_the_router_answers_it(
-    client: TestClient, keys: Keys, change: dict[str, Any], status: int, code: str | None
+    client: TestClient,
+    keys: Keys,
+    monkeypatch: pytest.MonkeyPatch,
+    change: dict[str, Any],
+    status: int,
+    code: str | None,
+    declined: bool,
 ) -> None:
+    """The lane offers the request to the direct handler once; one it declines goes to the
+    router (with its body), one it takes never does."""
     alice = create_account(client, keys.admin, "alice")
     transfer(client, keys.write, "@world", alice, "1.00")  # learned, and the key remembered
     body = top_up_body(alice) | change.get("json", {})
@@ -84,12 +112,17 @@ def test_a_request_after_the_route_is_learned_is_answered_as_the_router_answers_
     else:
         request["json"] = body
 
+    handled = _count_router_handled(monkeypatch)
+    offered = _count_direct_offers(monkeypatch)
+
     answer = client.post("/v1/transfers", **request)
 
     assert answer.status_code == status, answer.text
     if code is not None:
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["code"] == code
+    assert offered == ["/v1/transfers"]
+    assert handled == (["/v1/transfers"] if declined else [])
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])

@@ -39,6 +39,10 @@ from tallybook.api.unstorable_text import unstorable_text_issues
 Resolver = Callable[[Request, Response], Awaitable[dict[str, Any] | None]]
 DirectHandler = Callable[[Request], Awaitable[Response | None]]
 
+# Set in the scope of a request the direct handler has already declined (the fast lane's):
+# the route then hands it straight to FastAPI's handler instead of offering it again.
+DECLINED = "tallybook.direct_declined"
+
 
 def sub_response() -> Response:
     """What FastAPI hands an endpoint that declares a `Response` parameter: headers (and a
@@ -93,7 +97,7 @@ def resolved_by(resolver_of: Callable[[APIRoute], Resolver]) -> type[APIRoute]:
             direct = self.direct = _direct_handler(self, resolver_of(self))
 
             async def handler(request: Request) -> Response:
-                answer = await direct(request)
+                answer = None if DECLINED in request.scope else await direct(request)
                 return answer if answer is not None else await general(request)
 
             return handler

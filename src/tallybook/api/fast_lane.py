@@ -11,7 +11,8 @@ request the router matched to a direct route whose template is the request's pat
 path parameters, not mounted) and whose methods include the request's (the router also sets
 the route of a path it refuses with 405), later requests of that method and path go straight
 to the route's direct handler (`DirectRoute.direct`), with `scope["route"]` set as the router
-sets it. A request the handler declines goes on to the app as usual, its body replayed; an
+sets it. A request the handler declines goes on to the app as usual, its body replayed and
+marked declined (`direct_route.DECLINED`, so the route does not offer it again); an
 error it raises is answered by the app's handler for that error, as Starlette's exception
 middleware would, or goes up to the server's error handler when there is none.
 """
@@ -26,6 +27,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tallybook.api.direct_route import DECLINED
 
 
 class FastLane:
@@ -49,6 +52,7 @@ class FastLane:
         except Exception as error:
             answer = await _handled(request, error)
         if answer is None:
+            scope[DECLINED] = True
             await self.app(scope, _replaying(request, receive), send)
             return
         await answer(scope, receive, send)
