@@ -24,6 +24,17 @@ class ManualClock:
         self.current += timedelta(seconds=seconds)
 
 
+class Stopwatch:
+    """A monotonic clock (seconds, as `time.monotonic`) that stands still until the test
+    moves it."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
 @dataclass(frozen=True)
 class Book:
     """A tenant set up for a test: one currency, its system accounts, two customers."""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from tallybook.auth.keys import issue_key, resolve_key, revoke_key
+from tallybook.auth.cache import KeyCache
+from tallybook.auth.keys import issue_key, remembered_key, resolve_key, revoke_key
 from tallybook.ledger import Ledger, errors
 from tallybook.model import Role
 from tallybook.settings import Settings
 from tallybook.storage.database import Database
 from tallybook.storage.tables import api_keys
-from tests.support import ManualClock, open_book
+from tests.support import ManualClock, Stopwatch, open_book
 
 
 def test_a_new_key_resolves_to_its_tenant_and_role(ledger: Ledger) -> None:
@@ -109,3 +112,92 @@ def test_roles_include_the_weaker_ones() -> None:
     assert Role.ADMIN.allows(Role.WRITE) and Role.ADMIN.allows(Role.READ)
     assert Role.WRITE.allows(Role.READ) and not Role.WRITE.allows(Role.ADMIN)
     assert not Role.READ.allows(Role.WRITE)
+
+
+def remembering_for(ledger: Ledger, ttl_seconds: float) -> Stopwatch:
+    """Give `ledger` a key cache of `ttl_seconds` on a clock the test moves."""
+    stopwatch = Stopwatch()
+    ledger.key_cache = KeyCache(ttl_seconds, monotonic=stopwatch)
+    return stopwatch
+
+
+def test_a_key_revoked_elsewhere_is_refused_at_this_processs_next_refresh(
+    any_database: Database, clock: ManualClock
+) -> None:
+    remembering = Ledger(any_database, clock=clock)
+    stopwatch = remembering_for(remembering, 300)
+    revoking = Ledger(any_database, clock=clock)
+    book = open_book(revoking)
+    record, secret = issue_key(revoking, book.tenant.id, "shared", Role.WRITE)
+    assert resolve_key(remembering, secret) == record
+    revoke_key(revoking, book.tenant.id, record.id)
+
+    stopwatch.seconds += 149
+    assert resolve_key(remembering, secret) == record  # not due yet
+    stopwatch.seconds += 1
+
+    assert resolve_key(remembering, secret) is None  # this caller refreshed it
+    assert resolve_key(remembering, secret) is None
+
+
+def test_async_callers_hand_one_refresh_off_and_keep_the_remembered_key_meanwhile(
+    ledger: Ledger,
+) -> None:
+    stopwatch = remembering_for(ledger, 10)
+    book = open_book(ledger)
+    record, secret = issue_key(ledger, book.tenant.id, "backend", Role.WRITE)
+    assert resolve_key(ledger, secret) == record
+    handed_off: list[Callable[[], object]] = []
+    stopwatch.seconds += 5
+
+    found = [remembered_key(ledger, secret, handed_off.append) for _ in range(3)]
+
+    assert found == [record] * 3 and len(handed_off) == 1
+    revoke_key(ledger, book.tenant.id, record.id)  # empties this process's cache too
+    assert remembered_key(ledger, secret, handed_off.append) is None
+
+
+def test_a_handed_off_refresh_renews_a_live_key_and_forgets_a_revoked_one(
+    any_database: Database, clock: ManualClock
+) -> None:
+    remembering = Ledger(any_database, clock=clock)
+    stopwatch = remembering_for(remembering, 10)
+    revoking = Ledger(any_database, clock=clock)
+    book = open_book(revoking)
+    live, live_secret = issue_key(revoking, book.tenant.id, "live", Role.WRITE)
+    doomed, doomed_secret = issue_key(revoking, book.tenant.id, "doomed", Role.WRITE)
+    assert resolve_key(remembering, live_secret) == live
+    assert resolve_key(remembering, doomed_secret) == doomed
+    revoke_key(revoking, book.tenant.id, doomed.id)
+    handed_off: list[Callable[[], object]] = []
+    stopwatch.seconds += 9
+
+    remembered_key(remembering, live_secret, handed_off.append)
+    remembered_key(remembering, doomed_secret, handed_off.append)
+    for refresh in handed_off:
+        refresh()
+
+    stopwatch.seconds += 9  # past the first reads' time, within the refreshed one
+    assert remembered_key(remembering, live_secret, handed_off.append) == live
+    assert remembered_key(remembering, doomed_secret, handed_off.append) is None
+
+
+def test_a_refresh_that_cannot_read_keeps_the_key_and_lets_the_next_caller_try(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopwatch = remembering_for(ledger, 10)
+    book = open_book(ledger)
+    record, secret = issue_key(ledger, book.tenant.id, "backend", Role.WRITE)
+    assert resolve_key(ledger, secret) == record
+    stopwatch.seconds += 5
+
+    def database_down() -> object:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ledger.database, "read", database_down)
+        assert resolve_key(ledger, secret) == record
+
+    handed_off: list[Callable[[], object]] = []
+    assert remembered_key(ledger, secret, handed_off.append) == record
+    assert len(handed_off) == 1  # claimed again

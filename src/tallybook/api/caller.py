@@ -7,6 +7,8 @@ which keys exist. A key whose role is too weak gets 403. The key may come as
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -77,11 +79,18 @@ def caller_for(ledger: Ledger, secret: str | None) -> Caller | None:
 
 
 def _remembered_caller(ledger: Ledger, secret: str | None) -> Caller | None:
-    """The caller, when finding it needs no read: a tenant-wide key this process remembers."""
-    key = remembered_key(ledger, secret) if secret else None
+    """The caller, when finding it needs no read: a tenant-wide key this process remembers.
+    On the event loop (its key's refresh, when due, goes to the loop's executor)."""
+    key = remembered_key(ledger, secret, _refresh_in_background) if secret else None
     if key is None or key.account_id is not None:
         return None
     return Caller(key=key, scope=scope_of(ledger, key), ledger=ledger)
+
+
+def _refresh_in_background(refresh: Callable[[], object]) -> None:
+    """Run a remembered key's refresh in the running loop's default executor; no request
+    waits for it (it handles its own database errors)."""
+    asyncio.get_running_loop().run_in_executor(None, refresh)
 
 
 def _secret(bearer: HTTPAuthorizationCredentials | None, api_key_header: str | None) -> str | None:

@@ -8,14 +8,22 @@ scoped to one account (it then sees and moves only that account and its sub-acco
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
+from functools import partial
 from uuid import UUID
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from tallybook.auth.cache import Reading
 from tallybook.ledger import Ledger, errors
 from tallybook.ledger.accounts import require_account, require_tenant
 from tallybook.ledger.ids import new_id
 from tallybook.model import ApiKey, Role
 from tallybook.storage import api_keys_repository
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "tb_"
 MAX_KEY_NAME_LENGTH = 200
@@ -59,27 +67,58 @@ def resolve_key(ledger: Ledger, key: str) -> ApiKey | None:
     """The live key behind `key`, or None when it is unknown or revoked.
 
     Live keys are remembered for a few seconds (`ledger.key_cache`, see `auth.cache`): a key
-    revoked by another process keeps working for at most that long."""
+    revoked by another process keeps working for at most that long. The caller that finds a
+    remembered key due for its refresh reads it again here."""
     if not key.startswith(KEY_PREFIX):
         return None
     digest = hash_key(key)
-    cached = ledger.key_cache.get(digest)
-    if cached is not None:
-        return cached
-    with ledger.database.read() as connection:
-        record = api_keys_repository.find_by_hash(connection, digest)
-    if record is None or record.revoked_at is not None:
-        return None
-    ledger.key_cache.remember(digest, record)
-    return record
+    cache = ledger.key_cache
+    remembered = cache.get(digest)
+    if remembered is None:
+        return _read_key(ledger, digest, cache.start_read())
+    refresh = cache.claim_refresh(digest)
+    if refresh is None:
+        return remembered
+    return _refresh_key(ledger, digest, refresh, remembered)
 
 
-def remembered_key(ledger: Ledger, key: str) -> ApiKey | None:
+def remembered_key(
+    ledger: Ledger, key: str, refresh_later: Callable[[Callable[[], object]], None]
+) -> ApiKey | None:
     """The live key behind `key` if this process remembers it, without any read (None
-    otherwise: then `resolve_key` decides). For async code that must not block on a read."""
+    otherwise: then `resolve_key` decides). For async code that must not block on a read:
+    when the remembered key is due for its refresh, the read is handed to `refresh_later`
+    (which runs it off the event loop) and the remembered key is used meanwhile."""
     if not key.startswith(KEY_PREFIX):
         return None
-    return ledger.key_cache.get(hash_key(key))
+    digest = hash_key(key)
+    remembered = ledger.key_cache.get(digest)
+    if remembered is not None:
+        refresh = ledger.key_cache.claim_refresh(digest)
+        if refresh is not None:
+            refresh_later(partial(_refresh_key, ledger, digest, refresh, remembered))
+    return remembered
+
+
+def _read_key(ledger: Ledger, digest: str, reading: Reading) -> ApiKey | None:
+    with ledger.database.read() as connection:
+        record = api_keys_repository.find_by_hash(connection, digest)
+    live = record if record is not None and record.revoked_at is None else None
+    ledger.key_cache.finish_read(digest, reading, live)
+    return live
+
+
+def _refresh_key(
+    ledger: Ledger, digest: str, reading: Reading, remembered: ApiKey
+) -> ApiKey | None:
+    """Read a remembered key again. When the database cannot be read, the remembered record
+    stands until its time is up, and the next caller may try the refresh again."""
+    try:
+        return _read_key(ledger, digest, reading)
+    except SQLAlchemyError:
+        ledger.key_cache.abandon_refresh(digest)
+        logger.warning("could not refresh a remembered API key", exc_info=True)
+        return remembered
 
 
 def revoke_key(ledger: Ledger, tenant_id: UUID, key_id: UUID) -> ApiKey:
