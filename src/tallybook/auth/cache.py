@@ -74,9 +74,11 @@ class KeyCache:
         now (past half its time, nobody refreshing it yet); None for everyone else, who use
         the remembered record meanwhile."""
         now = self._monotonic()
+        found = self._keys.get(key_hash)
+        if found is None or found.refreshing or now < found.refresh_at:
+            return None  # every request but one in half a TTL: no lock taken
         with self._lock:
-            found = self._keys.get(key_hash)
-            if found is None or found.refreshing or now < found.refresh_at:
+            if found.refreshing or self._keys.get(key_hash) is not found:
                 return None
             found.refreshing = True
             return Reading(self._generation, now)
