@@ -32,18 +32,21 @@ MAX_CACHED_KEYS = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A read of a key's row under way: when it began, and which contents of the cache it
-    may be stored into (`forget_all` starts a new generation)."""
+    """A read of a key's row under way: when it began (a reading of the cache's monotonic
+    clock, in seconds: a time, never an amount), and which contents of the cache it may be
+    stored into (`forget_all` starts a new generation)."""
 
     generation: int
-    started_at: float
+    started_at_seconds: float
 
 
 @dataclass(slots=True)
 class _Remembered:
+    """A live key and when its row was read (monotonic seconds): it is due for a refresh
+    half `ttl_seconds` later and forgotten a whole `ttl_seconds` later."""
+
     record: ApiKey
-    refresh_at: float
-    expires_at: float
+    read_at_seconds: float
     refreshing: bool = False
 
 
@@ -60,7 +63,7 @@ class KeyCache:
     def get(self, key_hash: str) -> ApiKey | None:
         """The live key remembered under `key_hash`, unless its time is up."""
         found = self._keys.get(key_hash)
-        if found is None or self._monotonic() >= found.expires_at:
+        if found is None or self._monotonic() >= found.read_at_seconds + self.ttl_seconds:
             return None
         return found.record
 
@@ -75,7 +78,7 @@ class KeyCache:
         the remembered record meanwhile."""
         now = self._monotonic()
         found = self._keys.get(key_hash)
-        if found is None or found.refreshing or now < found.refresh_at:
+        if found is None or found.refreshing or now < found.read_at_seconds + self.ttl_seconds / 2:
             return None  # every request but one in half a TTL: no lock taken
         with self._lock:
             if found.refreshing or self._keys.get(key_hash) is not found:
@@ -96,11 +99,7 @@ class KeyCache:
                 return
             if len(self._keys) >= MAX_CACHED_KEYS and key_hash not in self._keys:
                 self._keys.clear()
-            self._keys[key_hash] = _Remembered(
-                record,
-                refresh_at=reading.started_at + self.ttl_seconds / 2,
-                expires_at=reading.started_at + self.ttl_seconds,
-            )
+            self._keys[key_hash] = _Remembered(record, reading.started_at_seconds)
 
     def abandon_refresh(self, key_hash: str) -> None:
         """The claimed refresh failed: the next caller may claim it again."""

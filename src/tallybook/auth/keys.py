@@ -72,14 +72,12 @@ def resolve_key(ledger: Ledger, key: str) -> ApiKey | None:
     if not key.startswith(KEY_PREFIX):
         return None
     digest = hash_key(key)
-    cache = ledger.key_cache
-    remembered = cache.get(digest)
-    if remembered is None:
-        return _read_key(ledger, digest, cache.start_read())
-    refresh = cache.claim_refresh(digest)
-    if refresh is None:
+    remembered, refresh = _remembered(ledger, digest)
+    if refresh is not None:
+        return refresh()
+    if remembered is not None:
         return remembered
-    return _refresh_key(ledger, digest, refresh, remembered)
+    return _read_key(ledger, digest, ledger.key_cache.start_read())
 
 
 def remembered_key(
@@ -91,13 +89,24 @@ def remembered_key(
     (which runs it off the event loop) and the remembered key is used meanwhile."""
     if not key.startswith(KEY_PREFIX):
         return None
-    digest = hash_key(key)
-    remembered = ledger.key_cache.get(digest)
-    if remembered is not None:
-        refresh = ledger.key_cache.claim_refresh(digest)
-        if refresh is not None:
-            refresh_later(partial(_refresh_key, ledger, digest, refresh, remembered))
+    remembered, refresh = _remembered(ledger, hash_key(key))
+    if refresh is not None:
+        refresh_later(refresh)
     return remembered
+
+
+def _remembered(
+    ledger: Ledger, digest: str
+) -> tuple[ApiKey | None, Callable[[], ApiKey | None] | None]:
+    """The key remembered under `digest`, and its refresh when it is due and this caller has
+    claimed it (None otherwise)."""
+    remembered = ledger.key_cache.get(digest)
+    if remembered is None:
+        return None, None
+    reading = ledger.key_cache.claim_refresh(digest)
+    if reading is None:
+        return remembered, None
+    return remembered, partial(_refresh_key, ledger, digest, reading, remembered)
 
 
 def _read_key(ledger: Ledger, digest: str, reading: Reading) -> ApiKey | None:
