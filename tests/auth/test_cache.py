@@ -30,6 +30,15 @@ def remembered(cache: KeyCache, record: ApiKey, key_hash: str = "h") -> None:
     cache.finish_read(key_hash, cache.start_read(), record)
 
 
+def due_for_refresh(record: ApiKey) -> tuple[KeyCache, Stopwatch]:
+    """A cache that remembers `record` under "h" and a clock moved to half its time."""
+    clock = Stopwatch()
+    cache = KeyCache(TTL_SECONDS, monotonic=clock)
+    remembered(cache, record)
+    clock.seconds += TTL_SECONDS / 2
+    return cache, clock
+
+
 def test_a_key_is_remembered_for_its_time_from_when_its_row_was_read() -> None:
     clock = Stopwatch()
     cache = KeyCache(TTL_SECONDS, monotonic=clock)
@@ -56,11 +65,8 @@ def test_no_refresh_is_due_in_the_first_half_of_a_keys_time() -> None:
 
 
 def test_past_half_its_time_one_caller_refreshes_and_the_others_use_the_remembered_key() -> None:
-    clock = Stopwatch()
-    cache = KeyCache(TTL_SECONDS, monotonic=clock)
     record = a_key()
-    remembered(cache, record)
-    clock.seconds += TTL_SECONDS / 2
+    cache, _clock = due_for_refresh(record)
 
     refresh = cache.claim_refresh("h")
 
@@ -86,10 +92,7 @@ def test_a_refreshed_key_gets_a_new_time_and_a_new_refresh_point() -> None:
 
 
 def test_a_refresh_that_finds_the_key_revoked_forgets_it() -> None:
-    clock = Stopwatch()
-    cache = KeyCache(TTL_SECONDS, monotonic=clock)
-    remembered(cache, a_key())
-    clock.seconds += TTL_SECONDS / 2
+    cache, _clock = due_for_refresh(a_key())
     refresh = cache.claim_refresh("h")
     assert refresh is not None
 
@@ -99,10 +102,7 @@ def test_a_refresh_that_finds_the_key_revoked_forgets_it() -> None:
 
 
 def test_an_abandoned_refresh_can_be_claimed_again() -> None:
-    clock = Stopwatch()
-    cache = KeyCache(TTL_SECONDS, monotonic=clock)
-    remembered(cache, a_key())
-    clock.seconds += TTL_SECONDS / 2
+    cache, _clock = due_for_refresh(a_key())
     assert cache.claim_refresh("h") is not None
 
     cache.abandon_refresh("h")
@@ -113,11 +113,8 @@ def test_an_abandoned_refresh_can_be_claimed_again() -> None:
 def test_a_read_begun_before_the_cache_was_emptied_is_not_stored() -> None:
     """`revoke_key` empties the cache; a refresh (or a first read) that read the key's row
     before the revocation committed must not bring the key back afterwards."""
-    clock = Stopwatch()
-    cache = KeyCache(TTL_SECONDS, monotonic=clock)
     record = a_key()
-    remembered(cache, record)
-    clock.seconds += TTL_SECONDS / 2
+    cache, _clock = due_for_refresh(record)
     refresh = cache.claim_refresh("h")
     first_read = cache.start_read()
     assert refresh is not None

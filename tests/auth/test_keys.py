@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from tallybook.model import Role
 from tallybook.settings import Settings
 from tallybook.storage.database import Database
 from tallybook.storage.tables import api_keys
-from tests.support import ManualClock, Stopwatch, open_book
+from tests.support import Book, ManualClock, Stopwatch, open_book
 
 
 def test_a_new_key_resolves_to_its_tenant_and_role(ledger: Ledger) -> None:
@@ -121,23 +122,39 @@ def remembering_for(ledger: Ledger, ttl_seconds: float) -> Stopwatch:
     return stopwatch
 
 
+@dataclass(frozen=True)
+class TwoProcesses:
+    """One process remembering keys on a clock the test moves, another issuing and revoking
+    them in the tenant `book`."""
+
+    remembering: Ledger
+    stopwatch: Stopwatch
+    revoking: Ledger
+    book: Book
+
+
+def two_processes(database: Database, clock: ManualClock, ttl_seconds: float) -> TwoProcesses:
+    remembering = Ledger(database, clock=clock)
+    stopwatch = remembering_for(remembering, ttl_seconds)
+    revoking = Ledger(database, clock=clock)
+    return TwoProcesses(remembering, stopwatch, revoking, open_book(revoking))
+
+
 def test_a_key_revoked_elsewhere_is_refused_at_this_processs_next_refresh(
     any_database: Database, clock: ManualClock
 ) -> None:
-    remembering = Ledger(any_database, clock=clock)
-    stopwatch = remembering_for(remembering, 300)
-    revoking = Ledger(any_database, clock=clock)
-    book = open_book(revoking)
-    record, secret = issue_key(revoking, book.tenant.id, "shared", Role.WRITE)
-    assert resolve_key(remembering, secret) == record
-    revoke_key(revoking, book.tenant.id, record.id)
+    processes = two_processes(any_database, clock, 300)
+    tenant_id = processes.book.tenant.id
+    record, secret = issue_key(processes.revoking, tenant_id, "shared", Role.WRITE)
+    assert resolve_key(processes.remembering, secret) == record
+    revoke_key(processes.revoking, tenant_id, record.id)
 
-    stopwatch.seconds += 149
-    assert resolve_key(remembering, secret) == record  # not due yet
-    stopwatch.seconds += 1
+    processes.stopwatch.seconds += 149
+    assert resolve_key(processes.remembering, secret) == record  # not due yet
+    processes.stopwatch.seconds += 1
 
-    assert resolve_key(remembering, secret) is None  # this caller refreshed it
-    assert resolve_key(remembering, secret) is None
+    assert resolve_key(processes.remembering, secret) is None  # this caller refreshed it
+    assert resolve_key(processes.remembering, secret) is None
 
 
 def test_async_callers_hand_one_refresh_off_and_keep_the_remembered_key_meanwhile(
@@ -160,24 +177,22 @@ def test_async_callers_hand_one_refresh_off_and_keep_the_remembered_key_meanwhil
 def test_a_handed_off_refresh_renews_a_live_key_and_forgets_a_revoked_one(
     any_database: Database, clock: ManualClock
 ) -> None:
-    remembering = Ledger(any_database, clock=clock)
-    stopwatch = remembering_for(remembering, 10)
-    revoking = Ledger(any_database, clock=clock)
-    book = open_book(revoking)
-    live, live_secret = issue_key(revoking, book.tenant.id, "live", Role.WRITE)
-    doomed, doomed_secret = issue_key(revoking, book.tenant.id, "doomed", Role.WRITE)
+    processes = two_processes(any_database, clock, 10)
+    remembering, tenant_id = processes.remembering, processes.book.tenant.id
+    live, live_secret = issue_key(processes.revoking, tenant_id, "live", Role.WRITE)
+    doomed, doomed_secret = issue_key(processes.revoking, tenant_id, "doomed", Role.WRITE)
     assert resolve_key(remembering, live_secret) == live
     assert resolve_key(remembering, doomed_secret) == doomed
-    revoke_key(revoking, book.tenant.id, doomed.id)
+    revoke_key(processes.revoking, tenant_id, doomed.id)
     handed_off: list[Callable[[], object]] = []
-    stopwatch.seconds += 9
+    processes.stopwatch.seconds += 9
 
     remembered_key(remembering, live_secret, handed_off.append)
     remembered_key(remembering, doomed_secret, handed_off.append)
     for refresh in handed_off:
         refresh()
 
-    stopwatch.seconds += 9  # past the first reads' time, within the refreshed one
+    processes.stopwatch.seconds += 9  # past the first reads' time, within the refreshed one
     assert remembered_key(remembering, live_secret, handed_off.append) == live
     assert remembered_key(remembering, doomed_secret, handed_off.append) is None
 
