@@ -52,13 +52,15 @@ def create_database_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         json_deserializer=load_json,
     )
+    _configure_postgresql(engine)
+    return engine
 
 
 _LONG_NUMBER = re.compile(rb"\d{19}")
@@ -73,6 +75,17 @@ def load_json(text: str | bytes | memoryview) -> Any:
         if _LONG_NUMBER.search(data):
             return json.loads(data)
     return orjson.loads(text)
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # psycopg gives a timestamp the session's zone. Named 'UTC' it is Python's own
+        # `datetime.UTC`, which UtcDateTime passes through; under any other name (Debian's
+        # servers say 'Etc/UTC') every timestamp read was converted again: a twentieth of a
+        # history page's time. A SET, not a startup option: PgBouncer refuses those.
+        dbapi_connection.execute("SET TimeZone TO 'UTC'")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine) -> None:

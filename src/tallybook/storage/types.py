@@ -36,7 +36,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Called for every timestamp read, so the usual case (PostgreSQL in the session zone
+        'UTC' that Database sets) returns first."""
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        zone = value.tzinfo
+        if zone is UTC:
+            return value
+        return value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
