@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
@@ -40,7 +39,7 @@ from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
 from tallybook.api.usual_reads import usual_read_route
 from tallybook.ledger.queries import EntryQuery, HistorySource, Window
 from tallybook.render.entry_export import export_chunks
-from tallybook.render.entry_records import entry_record
+from tallybook.render.entry_records import encode_json, entry_record
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
@@ -164,7 +163,7 @@ def _entry_page(
         "next_cursor": cursor,
         "total": caller.ledger.count_entries(query) if include_total else None,
     }
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(encode_json(body), media_type="application/json")
 
 
 def _export(

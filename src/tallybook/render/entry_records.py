@@ -1,15 +1,20 @@
 """One balance-history entry as a flat record, and that record as a CSV row or a JSON line.
 
 The record has the fields of the API's `EntryOut` (amounts as exact decimal strings), so a
-JSON Lines export, a CSV export and a page of `GET /v1/entries` all say the same thing.
+JSON Lines export, a CSV export and a page of `GET /v1/entries` all say the same thing. Its
+ids stay UUIDs and its time a datetime: orjson writes both (`encode_json`) in C, where
+turning them into text in Python took a tenth of a history page's time; a CSV row writes
+them itself.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 from tallybook.ledger.money import format_minor_units
 from tallybook.ledger.queries import HistoryLine
@@ -41,8 +46,8 @@ def entry_record(line: HistoryLine, decimals: int) -> dict[str, Any]:
     entry = line.entry
     return {
         "id": entry.id,
-        "account_id": str(entry.account_id),
-        "transfer_id": str(entry.transfer_id),
+        "account_id": entry.account_id,
+        "transfer_id": entry.transfer_id,
         "type": line.type.value,
         "currency": entry.currency,
         "amount": format_minor_units(entry.amount, decimals),
@@ -50,8 +55,14 @@ def entry_record(line: HistoryLine, decimals: int) -> dict[str, Any]:
         "balance_after": format_minor_units(entry.balance_after, decimals),
         "sequence": entry.sequence,
         **line.references.flat(),
-        "created_at": entry.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": entry.created_at,
     }
+
+
+def encode_json(document: Any) -> bytes:
+    """JSON of records (and what holds them): UTF-8, UTC times ending in `Z`, as the API's
+    models write them."""
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z)
 
 
 def csv_row(values: list[Any]) -> str:
@@ -66,13 +77,18 @@ def csv_header() -> str:
 
 
 def record_csv_line(record: dict[str, Any]) -> str:
-    """Tags are joined with `;`; a missing value is an empty cell."""
+    """Tags are joined with `;`; a missing value is an empty cell; the time is written as in
+    JSON."""
     values = []
     for column in CSV_COLUMNS:
         value = record[column]
-        values.append(";".join(value) if column == "tags" else "" if value is None else value)
+        if column == "tags":
+            value = ";".join(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat().replace("+00:00", "Z")
+        values.append("" if value is None else value)
     return csv_row(values)
 
 
 def record_json_line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return encode_json(record).decode() + "\n"
