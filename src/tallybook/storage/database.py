@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,9 +20,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MILLISECONDS = 60_000
+# A pooled PostgreSQL connection unused for this long is pinged before its next use.
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED_AT = "tallybook_returned_at"
 _WRITE_OPTION = "tallybook_write"
 
 
@@ -53,13 +58,10 @@ def create_database_engine(url: str, *, pool_size: int = 10) -> Engine:
         _configure_sqlite(engine)
         return engine
     engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        json_deserializer=load_json,
+        url, pool_size=pool_size, max_overflow=pool_size, json_deserializer=load_json
     )
     _configure_postgresql(engine)
+    _ping_after_idle(engine)
     return engine
 
 
@@ -86,6 +88,35 @@ def _configure_postgresql(engine: Engine) -> None:
         # history page's time. A SET, not a startup option: PgBouncer refuses those.
         dbapi_connection.execute("SET TimeZone TO 'UTC'")
         dbapi_connection.commit()
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before handing it out only when it has sat unused for
+    `PING_AFTER_IDLE_SECONDS`; a dead one is replaced, with every other pooled connection.
+
+    Why not `pool_pre_ping`, which pinged at every checkout: that is a round trip before
+    each request's reads, as long as a one-row read itself. A connection returned a moment ago
+    was alive a moment ago. Given up: a connection the server dropped within that second
+    (a server restarted that fast, a backend terminated by hand) fails the one request that
+    gets it, and SQLAlchemy then replaces the pool's connections. A connection that waited
+    longer, after an idle spell or a restart, is pinged as before."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)  # none yet: a new connection
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError(f"ping failed: {error}") from error
+            raise
 
 
 def _configure_sqlite(engine: Engine) -> None:
