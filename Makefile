@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-quick bench-compare bench-engine bench-export bench-pagination bench-wallet bench-seeds
+.PHONY: help install run test lint bench bench-quick bench-compare bench-compare-reads bench-engine bench-export bench-pagination bench-wallet bench-seeds
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ bench-quick: $(STAMP) ## the same suite with short runs and a smaller history (u
 
 bench-compare: $(STAMP) ## the suite's W1-W3 for BASELINE (a git revision) and this tree (or CANDIDATE), taking turns on fresh databases
 	$(BIN)/python bench/compare_writes.py --baseline $(BASELINE) $(if $(CANDIDATE),--candidate $(CANDIDATE)) $(BENCH_ARGS)
+
+bench-compare-reads: $(STAMP) ## the suite's W5-W6 for BASELINE and this tree (or CANDIDATE), taking turns on one history
+	$(BIN)/python bench/compare_reads.py --baseline $(BASELINE) $(if $(CANDIDATE),--candidate $(CANDIDATE)) $(BENCH_ARGS)
 
 bench-engine: $(STAMP) ## group commit vs one transaction per command (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
 	$(BIN)/python bench/engine_group_commit.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))

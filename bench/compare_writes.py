@@ -19,42 +19,22 @@ commits can be set against each other (which of several changes cost a figure).
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
-from suite.config import ACCOUNTS, BATCH_TRANSFERS, FULL, QUICK, REPOSITORY, Sizes
+from suite.config import ACCOUNTS, BATCH_TRANSFERS, FULL, QUICK, Sizes
 from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
 from suite.tallybook_setup import prepare_write_database
 from suite.tallybook_writes import run_tallybook_writes
 from suite.verify import verify
+from suite.versions import Round, table, worktree
 
 DATABASE_NAME = "tb_compare_writes"
 COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
-
-
-@contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """A checkout of `revision` beside the repository, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="tallybook-baseline-") as directory:
-        path = Path(directory) / "tree"
-        subprocess.run(
-            ["git", "-C", REPOSITORY, "worktree", "add", "--detach", path, revision],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            yield path
-        finally:
-            subprocess.run(
-                ["git", "-C", REPOSITORY, "worktree", "remove", "--force", path], check=False
-            )
 
 
 def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
@@ -78,28 +58,6 @@ def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) ->
     ]
 
 
-def table(rows: list[tuple[int, str, list[float]]], versions: tuple[str, str]) -> str:
-    """Every round, then each version's medians and the candidate's ratio to the baseline."""
-
-    def line(first: str, second: str, figures: list[float]) -> str:
-        return f"{first:<8}{second:<14}" + "".join(f"{figure:>12,.0f}" for figure in figures)
-
-    lines = [f"{'round':<8}{'version':<14}" + "".join(f"{name:>12}" for name in COLUMNS)]
-    lines += [line(str(number), version, figures) for number, version, figures in rows]
-    medians = {
-        version: [
-            statistics.median(column)
-            for column in zip(*(f for _, v, f in rows if v == version), strict=True)
-        ]
-        for version in versions
-    }
-    lines += [line("median", version, medians[version]) for version in versions]
-    baseline, candidate = versions
-    ratios = [new / old for new, old in zip(medians[candidate], medians[baseline], strict=True)]
-    lines.append(f"{'ratio':<22}" + "".join(f"{ratio:>11.2f}x" for ratio in ratios))
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", required=True, help="git revision to compare with")
@@ -114,7 +72,7 @@ def main() -> None:
     sizes = FULL if arguments.full else QUICK
     candidate = arguments.candidate[:12] if arguments.candidate else "this tree"
     versions = (arguments.baseline[:12], candidate)
-    rows: list[tuple[int, str, list[float]]] = []
+    rows: list[Round] = []
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         sources = (
@@ -126,7 +84,7 @@ def main() -> None:
                 say(f"round {number}: {version}")
                 figures = one_round(arguments.postgresql_url, served_from, sizes, work)
                 rows.append((number, version, figures))
-    print(table(rows, versions))
+    print(table(rows, versions, COLUMNS, ",.0f"))
 
 
 if __name__ == "__main__":

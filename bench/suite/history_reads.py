@@ -38,6 +38,12 @@ def _entries_query(fixture: HistoryFixture) -> dict[str, str]:
     return {"account_id": str(fixture.revenue), "currency": CURRENCY, "type": "order_payment"}
 
 
+def first_page_path(fixture: HistoryFixture) -> str:
+    """W5's first page: the newest 100 order payments of the revenue account."""
+    first = _entries_query(fixture) | {"limit": str(HISTORY_PAGE)}
+    return f"/v1/entries?{urllib.parse.urlencode(first)}"
+
+
 def cursor_at(base_url: str, fixture: HistoryFixture, depth: int) -> str:
     """The cursor of the page that starts `depth` rows into the filtered history."""
     if depth % WALK_PAGE:
@@ -63,13 +69,12 @@ def tallybook_reads(
 ) -> TallybookReads:
     headers = {"Authorization": f"Bearer {fixture.api_key}"}
     log = work / "tallybook-history.log"
-    first = _entries_query(fixture) | {"limit": str(HISTORY_PAGE)}
     say(f"  tallybook: walking to the page {depth:,} rows deep")
-    deep = first | {"cursor": cursor_at(base_url, fixture, depth)}
+    deep = {"cursor": cursor_at(base_url, fixture, depth)}
     as_of = fixture.shape.middle.isoformat().replace("+00:00", "Z")
     paths = {
-        "first_page": f"/v1/entries?{urllib.parse.urlencode(first)}",
-        "deep_page": f"/v1/entries?{urllib.parse.urlencode(deep)}",
+        "first_page": first_page_path(fixture),
+        "deep_page": f"{first_page_path(fixture)}&{urllib.parse.urlencode(deep)}",
         "balance_now": f"/v1/accounts/{fixture.revenue}",
         "balance_as_of": f"/v1/accounts/{fixture.revenue}/balances?"
         + urllib.parse.urlencode({"as_of": as_of}),

@@ -1,0 +1,138 @@
+"""The suite's W5 and W6 for two versions of Tallybook, taking turns on one history database.
+
+Why: a history page's time is mostly the server's Python, and this shared machine's speed
+drifts by a third within the hour, so two versions measured in separate runs say little about
+a change. Here they alternate, round after round, in one process tree (see compare_writes.py
+for the worktree the baseline is served from): each round serves one version with two
+workers and measures W5's first and deep page and W6's two balances as the suite does (one
+client, wrk, p50 in ms). The versions must read the same schema.
+
+With `--instructions N`, each version's first page is also counted in instructions under
+valgrind (N requests through the ASGI app in one process, less a run of none, divided by N):
+a figure the machine's speed does not move, for the app's own cost; PostgreSQL's is not in it.
+
+    .venv/bin/python bench/compare_reads.py --baseline REV [--candidate REV] [--rounds 3]
+        [--full] [--instructions 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from suite.config import BENCH_DIRECTORY, FULL, QUICK, TALLYBOOK_BIN, Sizes
+from suite.history_load import HistoryFixture, load_history
+from suite.history_reads import first_page_path, tallybook_reads
+from suite.history_shape import shape_ending_an_hour_ago
+from suite.loadgen import ensure_wrk
+from suite.postgres import drop_database, recreate_database
+from suite.processes import say
+from suite.servers import tallybook_server
+from suite.versions import Round, table, worktree
+
+DATABASE_NAME = "tb_compare_reads"
+COLUMNS = ("W5 first", "W5 deep", "W6 now", "W6 as of")
+WORKERS = 2
+
+
+def one_round(
+    url: str, fixture: HistoryFixture, source: Path | None, sizes: Sizes, work: Path
+) -> list[float]:
+    """W5 and W6 p50s (ms), served from `source` (a `src` directory; None: this tree)."""
+    service, base_url = tallybook_server(url, WORKERS, work / "server.log", source=source)
+    with service:
+        reads = tallybook_reads(base_url, fixture, depth=sizes.history_depth, sizes=sizes,
+                                work=work)  # fmt: skip
+    return [
+        reads.first_page.p50_ms,
+        reads.deep_page.p50_ms,
+        reads.balance_now.p50_ms,
+        reads.balance_as_of.p50_ms,
+    ]
+
+
+def instructions_per_page(
+    url: str, fixture: HistoryFixture, source: Path | None, count: int
+) -> int:
+    """Instructions one first-page request costs the app (`suite/page_requests.py`)."""
+
+    def counted(requests: int) -> int:
+        environment = os.environ | {"PYTHONPATH": str(source) if source else ""}
+        command = [
+            "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            str(TALLYBOOK_BIN / "python"), str(BENCH_DIRECTORY / "suite" / "page_requests.py"),
+            url, first_page_path(fixture), fixture.api_key, str(requests),
+        ]  # fmt: skip
+        completed = subprocess.run(
+            command, capture_output=True, text=True, env=environment, check=False
+        )
+        found = re.search(r"Collected : (\d+)", completed.stderr)
+        if completed.returncode != 0 or found is None:
+            sys.exit(f"counting {requests} requests failed:\n{completed.stderr[-3000:]}")
+        return int(found.group(1))
+
+    return (counted(count) - counted(0)) // count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", required=True, help="git revision to compare with")
+    parser.add_argument(
+        "--candidate", help="git revision to measure instead of this tree (same schema)"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="the full suite's history and times")
+    parser.add_argument(
+        "--instructions", type=int, default=0, metavar="N",
+        help="also count a first page's instructions over N requests (needs valgrind)",
+    )  # fmt: skip
+    parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
+    arguments = parser.parse_args()
+    ensure_wrk()
+    if arguments.instructions and shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    sizes = FULL if arguments.full else QUICK
+    candidate = arguments.candidate[:12] if arguments.candidate else "this tree"
+    versions = (arguments.baseline[:12], candidate)
+    rows: list[Round] = []
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        trees = (
+            stack.enter_context(worktree(arguments.baseline)),
+            stack.enter_context(worktree(arguments.candidate)) if arguments.candidate else None,
+        )
+        sources = tuple(None if tree is None else tree / "src" for tree in trees)
+        url = recreate_database(arguments.postgresql_url, DATABASE_NAME)
+        say(f"a {sizes.history_entries:,}-entry history")
+        fixture = load_history(url, shape_ending_an_hour_ago(sizes.history_entries))
+        for number in range(1, arguments.rounds + 1):
+            for version, source in zip(versions, sources, strict=True):
+                say(f"round {number}: {version}")
+                rows.append((number, version, one_round(url, fixture, source, sizes, work)))
+        counts = {}
+        if arguments.instructions:
+            for version, source in zip(versions, sources, strict=True):
+                say(f"{version}: counting the instructions of a first page")
+                counts[version] = instructions_per_page(url, fixture, source,
+                                                        arguments.instructions)  # fmt: skip
+        drop_database(arguments.postgresql_url, DATABASE_NAME)
+    print("p50 ms, one client")
+    print(table(rows, versions, COLUMNS, ".2f"))
+    if counts:
+        baseline, candidate_count = (counts[version] for version in versions)
+        print(f"\ninstructions per first-page request (the app, in process; "
+              f"{arguments.instructions} requests)")  # fmt: skip
+        for version in versions:
+            print(f"{version:<22}{counts[version]:>14,}")
+        print(f"{'ratio':<22}{candidate_count / baseline:>13.2f}x")
+
+
+if __name__ == "__main__":
+    main()
