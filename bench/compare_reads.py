@@ -24,10 +24,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 
-from suite.config import BENCH_DIRECTORY, FULL, QUICK, TALLYBOOK_BIN, Sizes
+from suite.config import BENCH_DIRECTORY, TALLYBOOK_BIN, Sizes
 from suite.history_load import HistoryFixture, load_history
 from suite.history_reads import first_page_path, tallybook_reads
 from suite.history_shape import shape_ending_an_hour_ago
@@ -35,7 +34,7 @@ from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
 from suite.servers import tallybook_server
-from suite.versions import Round, table, worktree
+from suite.versions import Round, add_version_arguments, served_versions, sizes_of, table
 
 DATABASE_NAME = "tb_compare_reads"
 COLUMNS = ("W5 first", "W5 deep", "W6 now", "W6 as of")
@@ -83,55 +82,43 @@ def instructions_per_page(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", required=True, help="git revision to compare with")
-    parser.add_argument(
-        "--candidate", help="git revision to measure instead of this tree (same schema)"
-    )
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--full", action="store_true", help="the full suite's history and times")
+    add_version_arguments(parser)
     parser.add_argument(
         "--instructions", type=int, default=0, metavar="N",
         help="also count a first page's instructions over N requests (needs valgrind)",
     )  # fmt: skip
-    parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
     arguments = parser.parse_args()
     ensure_wrk()
     if arguments.instructions and shutil.which("valgrind") is None:
         sys.exit("--instructions needs valgrind (apt-get install valgrind)")
-    sizes = FULL if arguments.full else QUICK
-    candidate = arguments.candidate[:12] if arguments.candidate else "this tree"
-    versions = (arguments.baseline[:12], candidate)
+    sizes = sizes_of(arguments)
     rows: list[Round] = []
-    with ExitStack() as stack:
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        trees = (
-            stack.enter_context(worktree(arguments.baseline)),
-            stack.enter_context(worktree(arguments.candidate)) if arguments.candidate else None,
-        )
-        sources = tuple(None if tree is None else tree / "src" for tree in trees)
+    counts: dict[str, int] = {}
+    with served_versions(arguments) as versions, tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
         url = recreate_database(arguments.postgresql_url, DATABASE_NAME)
         say(f"a {sizes.history_entries:,}-entry history")
         fixture = load_history(url, shape_ending_an_hour_ago(sizes.history_entries))
         for number in range(1, arguments.rounds + 1):
-            for version, source in zip(versions, sources, strict=True):
+            for version, source in versions:
                 say(f"round {number}: {version}")
                 rows.append((number, version, one_round(url, fixture, source, sizes, work)))
-        counts = {}
         if arguments.instructions:
-            for version, source in zip(versions, sources, strict=True):
+            for version, source in versions:
                 say(f"{version}: counting the instructions of a first page")
-                counts[version] = instructions_per_page(url, fixture, source,
-                                                        arguments.instructions)  # fmt: skip
+                counts[version] = instructions_per_page(
+                    url, fixture, source, arguments.instructions
+                )
         drop_database(arguments.postgresql_url, DATABASE_NAME)
     print("p50 ms, one client")
     print(table(rows, versions, COLUMNS, ".2f"))
     if counts:
-        baseline, candidate_count = (counts[version] for version in versions)
         print(f"\ninstructions per first-page request (the app, in process; "
               f"{arguments.instructions} requests)")  # fmt: skip
-        for version in versions:
+        for version, _source in versions:
             print(f"{version:<22}{counts[version]:>14,}")
-        print(f"{'ratio':<22}{candidate_count / baseline:>13.2f}x")
+        baseline, candidate = (counts[version] for version, _source in versions)
+        print(f"{'ratio':<22}{candidate / baseline:>13.2f}x")
 
 
 if __name__ == "__main__":

@@ -21,29 +21,28 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 
-from suite.config import ACCOUNTS, BATCH_TRANSFERS, FULL, QUICK, Sizes
+from suite.config import ACCOUNTS, BATCH_TRANSFERS, Sizes
 from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
 from suite.tallybook_setup import prepare_write_database
 from suite.tallybook_writes import run_tallybook_writes
 from suite.verify import verify
-from suite.versions import Round, table, worktree
+from suite.versions import Round, add_version_arguments, served_versions, sizes_of, table
 
 DATABASE_NAME = "tb_compare_writes"
 COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
 
 
 def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
-    """W1-W3 on a fresh database, served from the worktree `source` (None: this tree)."""
+    """W1-W3 on a fresh database, served from `source` (a `src` directory; None: this tree)."""
     url = recreate_database(server_url, DATABASE_NAME)
     fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
     results = run_tallybook_writes(
         "compare", url, fixture, workers=2, sizes=sizes, work=work, uniform=True,
-        source=None if source is None else source / "src",
+        source=source,
     )  # fmt: skip
     if not verify("compare", url, work / "verify.log"):
         sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
@@ -60,29 +59,17 @@ def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", required=True, help="git revision to compare with")
-    parser.add_argument(
-        "--candidate", help="git revision to measure instead of this tree (same schema)"
-    )
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--full", action="store_true", help="the full suite's load durations")
-    parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
+    add_version_arguments(parser)
     arguments = parser.parse_args()
     ensure_wrk()
-    sizes = FULL if arguments.full else QUICK
-    candidate = arguments.candidate[:12] if arguments.candidate else "this tree"
-    versions = (arguments.baseline[:12], candidate)
+    sizes = sizes_of(arguments)
     rows: list[Round] = []
-    with ExitStack() as stack:
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        sources = (
-            stack.enter_context(worktree(arguments.baseline)),
-            stack.enter_context(worktree(arguments.candidate)) if arguments.candidate else None,
-        )
+    with served_versions(arguments) as versions, tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
         for number in range(1, arguments.rounds + 1):
-            for version, served_from in zip(versions, sources, strict=True):
+            for version, source in versions:
                 say(f"round {number}: {version}")
-                figures = one_round(arguments.postgresql_url, served_from, sizes, work)
+                figures = one_round(arguments.postgresql_url, source, sizes, work)
                 rows.append((number, version, figures))
     print(table(rows, versions, COLUMNS, ",.0f"))
 

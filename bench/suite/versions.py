@@ -4,17 +4,49 @@ compare_reads.py)."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from suite.config import REPOSITORY
+from suite.config import FULL, QUICK, REPOSITORY, Sizes
 
 # (round number, version, one figure per column)
 Round = tuple[int, str, list[float]]
+# a version's label, and the `src` directory it is served from (None: this tree's)
+Version = tuple[str, Path | None]
+
+
+def add_version_arguments(parser: argparse.ArgumentParser) -> None:
+    """--baseline, --candidate, --rounds, --full and --postgresql-url, as both comparisons
+    take them."""
+    parser.add_argument("--baseline", required=True, help="git revision to compare with")
+    parser.add_argument(
+        "--candidate", help="git revision to measure instead of this tree (same schema)"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="the full suite's sizes and times")
+    parser.add_argument("--postgresql-url", default="postgresql://postgres@127.0.0.1:5432")
+
+
+def sizes_of(arguments: argparse.Namespace) -> Sizes:
+    return FULL if arguments.full else QUICK
+
+
+@contextmanager
+def served_versions(arguments: argparse.Namespace) -> Iterator[tuple[Version, Version]]:
+    """The baseline and the candidate (`--candidate`, or this tree), each checked out in a
+    worktree while the comparison runs."""
+    with ExitStack() as stack:
+        baseline = stack.enter_context(worktree(arguments.baseline))
+        candidate: Version = ("this tree", None)
+        if arguments.candidate:
+            tree = stack.enter_context(worktree(arguments.candidate))
+            candidate = (arguments.candidate[:12], tree / "src")
+        yield (arguments.baseline[:12], baseline / "src"), candidate
 
 
 @contextmanager
@@ -36,9 +68,13 @@ def worktree(revision: str) -> Iterator[Path]:
 
 
 def table(
-    rows: list[Round], versions: tuple[str, str], columns: Sequence[str], figure_format: str
+    rows: list[Round],
+    versions: tuple[Version, Version],
+    columns: Sequence[str],
+    figure_format: str,
 ) -> str:
     """Every round, then each version's medians and the candidate's ratio to the baseline."""
+    baseline, candidate = labels = (versions[0][0], versions[1][0])
 
     def line(first: str, second: str, figures: list[float]) -> str:
         return f"{first:<8}{second:<14}" + "".join(
@@ -52,10 +88,9 @@ def table(
             statistics.median(column)
             for column in zip(*(f for _, v, f in rows if v == version), strict=True)
         ]
-        for version in versions
+        for version in labels
     }
-    lines += [line("median", version, medians[version]) for version in versions]
-    baseline, candidate = versions
+    lines += [line("median", version, medians[version]) for version in labels]
     ratios = [new / old for new, old in zip(medians[candidate], medians[baseline], strict=True)]
     lines.append(f"{'ratio':<22}" + "".join(f"{ratio:>11.2f}x" for ratio in ratios))
     return "\n".join(lines)
