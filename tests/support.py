@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from tallybook.auth.cache import KeyCache
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.model import SystemAccount, Tenant, TransferType
 
@@ -33,6 +34,13 @@ class Stopwatch:
 
     def __call__(self) -> float:
         return self.seconds
+
+
+def remembering_for(ledger: Ledger, ttl_seconds: float) -> Stopwatch:
+    """Give `ledger` a key cache of `ttl_seconds` on a clock the test moves."""
+    stopwatch = Stopwatch()
+    ledger.key_cache = KeyCache(ttl_seconds, monotonic=stopwatch)
+    return stopwatch
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,12 @@ import time
 
 from fastapi.testclient import TestClient
 
-from tallybook.auth.cache import KeyCache
 from tallybook.auth.keys import hash_key, revoke_key
 from tallybook.ledger import Ledger
 from tallybook.model import ApiKey
 from tests.api.conftest import Keys
 from tests.api.helpers import create_account, top_up_body
-from tests.support import ManualClock, Stopwatch
+from tests.support import ManualClock, remembering_for
 
 TTL_SECONDS = 10.0
 REFRESH_WAIT_SECONDS = 5.0
@@ -30,8 +29,7 @@ def _remembered_write_key(ledger: Ledger, keys: Keys) -> tuple[str, ApiKey]:
 def test_a_key_revoked_elsewhere_works_until_the_refresh_it_set_off_has_read_it(
     client: TestClient, ledger: Ledger, keys: Keys, clock: ManualClock
 ) -> None:
-    stopwatch = Stopwatch()
-    ledger.key_cache = KeyCache(TTL_SECONDS, monotonic=stopwatch)
+    stopwatch = remembering_for(ledger, TTL_SECONDS)
     alice = create_account(client, keys.admin, "alice")
     assert client.get(f"/v1/accounts/{alice}", headers=keys.write).status_code == 200
     secret, record = _remembered_write_key(ledger, keys)

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from tallybook.auth.cache import KeyCache
 from tallybook.auth.keys import issue_key, remembered_key, resolve_key, revoke_key
 from tallybook.ledger import Ledger, errors
 from tallybook.model import Role
 from tallybook.settings import Settings
 from tallybook.storage.database import Database
 from tallybook.storage.tables import api_keys
-from tests.support import Book, ManualClock, Stopwatch, open_book
+from tests.support import Book, ManualClock, Stopwatch, open_book, remembering_for
 
 
 def test_a_new_key_resolves_to_its_tenant_and_role(ledger: Ledger) -> None:
@@ -113,13 +112,6 @@ def test_roles_include_the_weaker_ones() -> None:
     assert Role.ADMIN.allows(Role.WRITE) and Role.ADMIN.allows(Role.READ)
     assert Role.WRITE.allows(Role.READ) and not Role.WRITE.allows(Role.ADMIN)
     assert not Role.READ.allows(Role.WRITE)
-
-
-def remembering_for(ledger: Ledger, ttl_seconds: float) -> Stopwatch:
-    """Give `ledger` a key cache of `ttl_seconds` on a clock the test moves."""
-    stopwatch = Stopwatch()
-    ledger.key_cache = KeyCache(ttl_seconds, monotonic=stopwatch)
-    return stopwatch
 
 
 @dataclass(frozen=True)
