@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import datetime
+
 from fastapi.testclient import TestClient
 
 from tallybook.api.entries import EntryPage
@@ -142,6 +146,46 @@ def test_a_cursor_is_only_good_in_its_own_tenant_and_a_page_past_the_matches_is_
     assert nothing_more.status_code == 200, nothing_more.text
     assert nothing_more.json()["data"] == []
     assert foreign.status_code == 422 and foreign.json()["field"] == "cursor"
+
+
+def test_a_cursor_carries_its_entry_and_time_and_one_with_the_id_alone_still_reads(
+    client: TestClient, keys: Keys
+) -> None:
+    """Cursors given out before they carried the entry's time (`{"k": "<id>"}`) go on
+    working: the time is looked up."""
+    alice = create_account(client, keys.write, "alice")
+    for amount in ("1.00", "2.00", "3.00"):
+        transfer(client, keys.write, "@world", alice, amount)
+    params = {"account_id": alice, "limit": 1}
+    first = client.get("/v1/entries", params=params, headers=keys.read).json()
+    payload = json.loads(base64.urlsafe_b64decode(first["next_cursor"] + "=="))
+    entry_id, _, moment = payload["k"].partition("@")
+    old_style = encoded({"k": entry_id, "o": "newest_first"})
+
+    by_time = client.get("/v1/entries", params={**params, "cursor": first["next_cursor"]},
+                         headers=keys.read)  # fmt: skip
+    by_id = client.get("/v1/entries", params={**params, "cursor": old_style}, headers=keys.read)
+
+    assert int(entry_id) == first["data"][0]["id"]
+    assert datetime.fromisoformat(moment) == datetime.fromisoformat(first["data"][0]["created_at"])
+    assert by_time.status_code == by_id.status_code == 200
+    assert by_time.json() == by_id.json()
+    assert [entry["amount"] for entry in by_time.json()["data"]] == ["2.00"]
+
+
+def test_a_cursor_with_a_time_without_zone_or_unreadable_is_refused(
+    client: TestClient, keys: Keys
+) -> None:
+    for key in ("7@2026-01-15T09:30:00", "7@yesterday", "seven@2026-01-15T09:30:00+00:00"):
+        cursor = encoded({"k": key, "o": "newest_first"})
+        answer = client.get("/v1/entries", params={"cursor": cursor}, headers=keys.read)
+
+        assert answer.status_code == 422, (key, answer.text)
+        assert answer.json()["field"] == "cursor"
+
+
+def encoded(payload: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
 def test_page_size_is_limited_to_1000(client: TestClient, keys: Keys) -> None:

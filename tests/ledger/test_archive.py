@@ -5,24 +5,27 @@ and only the "archived" / "live" filters tell the two apart. The move is the onl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.ledger.archive import cutoff_for
 from tallybook.ledger.errors import ValidationError
 from tallybook.ledger.periods import Granularity
-from tallybook.ledger.queries import EntryQuery, HistorySource, Window
+from tallybook.ledger.queries import EntryQuery, HistoryPosition, HistorySource, Window
 from tallybook.ledger.summaries import SummaryQuery
 from tallybook.model import SystemAccount, TransferType
+from tallybook.storage.tables import tenants
 from tests.support import ManualClock
 
-EVERYTHING: Window[int] = Window(limit=1000, newest_first=False)
+EVERYTHING: Window[HistoryPosition] = Window(limit=1000, newest_first=False)
 
 
 def a_year_of_history(ledger: Ledger, clock: ManualClock) -> tuple[UUID, UUID, UUID]:
@@ -147,6 +150,142 @@ def test_new_entries_after_archiving_continue_the_chains(
         Window(limit=1, newest_first=True),
     ).items
     assert (latest.entry.sequence, latest.entry.balance_after) == (25, 1080_00 - 1_00)
+
+
+def walked(ledger: Ledger, query: EntryQuery, limit: int, newest_first: bool) -> list[int]:
+    """Entry ids of every page of `query`, following each page's position to the next."""
+    seen: list[int] = []
+    after: HistoryPosition | None = None
+    while True:
+        page = ledger.list_entries(query, Window(limit, after, newest_first))
+        seen.extend(line.entry.id for line in page.items)
+        if page.next_key is None:
+            return seen
+        after = page.next_key
+
+
+def in_history_order(ledger: Ledger, tenant_id: UUID) -> list[int]:
+    """Entry ids of both tables, each read on its own, in (created_at, id) order."""
+    lines = [
+        line
+        for source in (HistorySource.LIVE, HistorySource.ARCHIVED)
+        for line in ledger.list_entries(EntryQuery(tenant_id, source=source), EVERYTHING).items
+    ]
+    return [
+        line.entry.id
+        for line in sorted(lines, key=lambda line: (line.entry.created_at, line.entry.id))
+    ]
+
+
+def test_pages_walk_across_the_archive_boundary_as_one_history(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    tenant_id, alice, _team = a_year_of_history(ledger, clock)
+    ledger.archive(tenant_id, older_than_months=6)  # 36 archived, 36 live
+    expected = in_history_order(ledger, tenant_id)
+
+    for query in (EntryQuery(tenant_id), EntryQuery(tenant_id, account_ids=frozenset({alice}))):
+        wanted = [
+            entry_id for entry_id in expected if entry_id in set(walked(ledger, query, 1000, False))
+        ]
+        for limit in (1, 5, 7, 12, 36, 37, 100):
+            assert walked(ledger, query, limit, newest_first=False) == wanted, limit
+            assert walked(ledger, query, limit, newest_first=True) == wanted[::-1], limit
+    assert len(expected) == 72
+
+
+def test_an_entry_stamped_before_archived_ones_still_reads_in_its_place(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    """The archive is read by its tenant's bound, not by trusting that every live entry is
+    newer than every archived one: a chain's first entry takes the clock as it is, and a
+    clock set back stamps it before entries already archived."""
+    tenant_id, alice, _team = a_year_of_history(ledger, clock)
+    ledger.archive(tenant_id, older_than_months=1)  # January to November
+    ledger.configure_currency(tenant_id, "USD")  # chains with no entries yet
+    world = ledger.system_account(tenant_id, SystemAccount.WORLD, "USD").id
+    clock.current = datetime(2025, 3, 15, tzinfo=UTC)
+    ledger.execute(
+        CreateTransfer(tenant_id, world, alice, Decimal("1.00"), "USD", TransferType.TOPUP)
+    )
+    expected = in_history_order(ledger, tenant_id)
+
+    march = [line.entry.created_at for line in ledger.list_entries(
+        EntryQuery(tenant_id, currency="USD"), EVERYTHING).items]  # fmt: skip
+    assert march == [datetime(2025, 3, 15, tzinfo=UTC)] * 2
+    for limit in (1, 4, 73, 74):
+        assert walked(ledger, EntryQuery(tenant_id), limit, newest_first=False) == expected
+        assert walked(ledger, EntryQuery(tenant_id), limit, newest_first=True) == expected[::-1]
+
+
+def test_the_tenant_records_the_newest_archived_moment(ledger: Ledger, clock: ManualClock) -> None:
+    tenant_id, _alice, _team = a_year_of_history(ledger, clock)
+    assert archived_through(ledger, tenant_id) is None
+
+    ledger.archive(tenant_id, older_than_months=6)
+    first = archived_through(ledger, tenant_id)
+    ledger.archive(tenant_id, older_than_months=6)  # moves nothing, lowers nothing
+
+    assert first == archived_through(ledger, tenant_id) == datetime(2025, 6, 10, 8, tzinfo=UTC)
+
+
+def test_verify_reports_an_archive_past_its_recorded_bound(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    tenant_id, _alice, _team = a_year_of_history(ledger, clock)
+    ledger.archive(tenant_id, older_than_months=6)
+    with ledger.database.write() as connection:
+        connection.execute(
+            update(tenants)
+            .where(tenants.c.id == tenant_id)
+            .values(archived_through=datetime(2025, 5, 1, tzinfo=UTC))
+        )
+
+    report = ledger.verify()
+
+    assert not report.ok
+    assert report.problems == [
+        f"tenant {tenant_id}: archived entries reach 2025-06-10T08:00:00+00:00, "
+        "its archived_through says 2025-05-01 00:00:00+00:00"
+    ]
+
+
+def test_a_page_the_live_rows_fill_reads_nothing_from_the_archive(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    tenant_id, _alice, _team = a_year_of_history(ledger, clock)
+    ledger.archive(tenant_id, older_than_months=6)
+    newest_first: Window[HistoryPosition] = Window(limit=5, newest_first=True)
+
+    with statements_run(ledger) as run:
+        newest = ledger.list_entries(EntryQuery(tenant_id), newest_first)
+    with statements_run(ledger) as run_to_the_end:
+        walked(ledger, EntryQuery(tenant_id), 5, newest_first=True)
+
+    assert len(newest.items) == 5
+    assert not any("entries_archive" in statement for statement in run)
+    assert any("entries_archive" in statement for statement in run_to_the_end)
+
+
+def archived_through(ledger: Ledger, tenant_id: UUID) -> datetime | None:
+    with ledger.database.read() as connection:
+        query = select(tenants.c.archived_through).where(tenants.c.id == tenant_id)
+        return connection.execute(query).scalar_one()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def statements_run(ledger: Ledger) -> Iterator[list[str]]:
+    """The SQL of every statement the ledger's engine runs inside the block."""
+    run: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        run.append(statement)
+
+    event.listen(ledger.database.engine, "before_cursor_execute", note)
+    try:
+        yield run
+    finally:
+        event.remove(ledger.database.engine, "before_cursor_execute", note)
 
 
 def test_the_database_lets_a_row_out_of_entries_only_once_it_is_archived(

@@ -7,9 +7,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from tallybook.ledger import Ledger
+from tallybook.ledger.queries import EntryQuery, Window
 from tallybook.storage import migrate
 from tallybook.storage.database import Database
-from tallybook.storage.tables import entries, is_archive_partition, metadata
+from tallybook.storage.tables import entries, is_archive_partition, metadata, tenants
 from tests.support import ManualClock, open_book, top_up
 
 
@@ -56,3 +57,27 @@ def test_0004_goes_down_and_up_with_archived_history_in_place(
         assert ledger.entries(book.tenant.id, book.alice) == before
         assert ledger.verify().ok
     assert live == 4
+
+
+def test_0008_records_the_newest_moment_of_an_archive_already_in_place(
+    any_database: Database, clock: ManualClock
+) -> None:
+    with Ledger(any_database, clock=clock) as ledger:
+        book = open_book(ledger)
+        top_up(ledger, book, book.alice, "10.00")
+        archived_at = clock.now()
+        clock.advance(400 * 24 * 3600)
+        top_up(ledger, book, book.alice, "2.00")
+        ledger.archive(book.tenant.id, older_than_months=6)
+        newest_first = ledger.list_entries(EntryQuery(book.tenant.id), Window(limit=10))
+
+    migrate.downgrade(any_database, "0007")
+    migrate.upgrade(any_database)
+
+    with any_database.read() as connection:
+        query = select(tenants.c.archived_through).where(tenants.c.id == book.tenant.id)
+        assert connection.execute(query).scalar_one() == archived_at
+    with Ledger(any_database, clock=clock) as ledger:
+        again = ledger.list_entries(EntryQuery(book.tenant.id), Window(limit=10))
+        assert again == newest_first and len(again.items) == 4
+        assert ledger.verify().ok

@@ -37,7 +37,7 @@ from tallybook.api.parameters import (
 from tallybook.api.reads import in_one_read
 from tallybook.api.schemas import ACCOUNT_ID, EntryOut, decimal_of
 from tallybook.api.usual_reads import usual_read_route
-from tallybook.ledger.queries import EntryQuery, HistorySource, Window
+from tallybook.ledger.queries import EntryQuery, HistoryPosition, HistorySource, Window
 from tallybook.render.entry_export import export_chunks
 from tallybook.render.entry_records import encode_json, entry_record
 
@@ -130,7 +130,7 @@ async def list_entries(
         )
         if chosen is not OutputFormat.JSON:
             return _export(caller, query, chosen, order)
-        page_window = window(limit, cursor, order, int)
+        page_window = window(limit, cursor, order, HistoryPosition.parse)
         return _entry_page(caller, query, page_window, order, include_total, unchecked)
 
     return await in_one_read(caller.ledger, answer)
@@ -139,7 +139,7 @@ async def list_entries(
 def _entry_page(
     caller: Caller,
     query: EntryQuery,
-    page_window: Window[int],
+    page_window: Window[HistoryPosition],
     order: Order,
     include_total: bool,
     unchecked_account: UUID | None,

@@ -19,10 +19,10 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from tallybook.ledger import errors
-from tallybook.ledger.queries import MAX_PAGE_SIZE, Window
+from tallybook.ledger.queries import MAX_PAGE_SIZE, HistoryPosition, Window
 
 Item = TypeVar("Item")
-Key = TypeVar("Key", int, UUID)
+Key = TypeVar("Key", int, UUID, HistoryPosition)
 
 
 class Order(StrEnum):
@@ -58,7 +58,7 @@ class ListPage(BaseModel, Generic[Item]):
     )
 
 
-def encode_cursor(key: int | UUID, order: Order) -> str:
+def encode_cursor(key: int | UUID | HistoryPosition, order: Order) -> str:
     payload = json.dumps({"k": str(key), "o": order.value}, separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -78,7 +78,8 @@ def _decode(cursor: str, order: Order) -> str:
 def window(
     limit: int, cursor: str | None, order: Order, parse: Callable[[str], Key]
 ) -> Window[Key]:
-    """The page `cursor` points at; `parse` turns the stored key back into an id (UUID, int)."""
+    """The page `cursor` points at; `parse` turns the stored key back into an id (UUID) or a
+    position in the balance history (`HistoryPosition.parse`)."""
     after = None
     if cursor is not None:
         try:

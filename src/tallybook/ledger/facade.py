@@ -35,6 +35,7 @@ from tallybook.ledger.queries import (
     CountedPage,
     EntryQuery,
     HistoryLine,
+    HistoryPosition,
     Page,
     Slice,
     TransferQuery,
@@ -328,7 +329,9 @@ class Ledger:
         with self.database.read() as connection:
             return listing_repository.list_transfers(connection, query, window)
 
-    def list_entries(self, query: EntryQuery, window: Window[int]) -> Page[HistoryLine, int]:
+    def list_entries(
+        self, query: EntryQuery, window: Window[HistoryPosition]
+    ) -> Page[HistoryLine, HistoryPosition]:
         """The balance history. Raises ValidationError / InvalidAmount / UnknownCurrency for
         amount bounds without a currency, negative or with too many decimals."""
         with self.database.read() as connection:
@@ -354,7 +357,7 @@ class Ledger:
         """Every entry of `query` in batches of `batch_size`, each read in its own short
         transaction (keyset pagination), so memory stays flat however long the history and
         no transaction stays open while the caller writes the batch out."""
-        after: int | None = None
+        after: HistoryPosition | None = None
         while True:
             window = Window(limit=batch_size, after=after, newest_first=newest_first)
             page = self.list_entries(query, window)

@@ -1,7 +1,8 @@
 """What a list of accounts, transfers or entries asks for, and the page it gets back.
 
-Listing is keyset pagination: a page ends at a key (an id) and the next page starts after it,
-so reading the millionth page costs what reading the first does. Amount bounds are exact
+Listing is keyset pagination: a page ends at a key (an id; in the balance history, an entry's
+position) and the next page starts after it, so reading the millionth page costs what reading
+the first does. Amount bounds are exact
 decimals of the query's currency; the core converts them with the tenant's decimals.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -26,8 +27,43 @@ from tallybook.model import (
 
 MAX_PAGE_SIZE = 1000
 
+
+@dataclass(frozen=True, slots=True)
+class HistoryPosition:
+    """Where an entry stands in the balance history, ordered by (created_at, id): the key a
+    history page ends at.
+
+    Why the time as well as the id: the next page's statement then starts from the position
+    as given, where from an id alone it had to read the entry's time first, in the live table
+    and the archive (a third of a deep page's planning and execution on PostgreSQL).
+    `created_at` is None for a position known only by its entry's id (a cursor from before
+    positions carried their time); the reader then looks the time up.
+
+    Its text (`str`, `parse`) is `id@time` (ISO 8601, UTC), or the id alone.
+    """
+
+    entry_id: int
+    created_at: datetime | None = None
+
+    def __str__(self) -> str:
+        if self.created_at is None:
+            return str(self.entry_id)
+        return f"{self.entry_id}@{self.created_at.astimezone(UTC).isoformat()}"
+
+    @classmethod
+    def parse(cls, text: str) -> HistoryPosition:
+        """Raises ValueError for text `str` does not write."""
+        entry_id, separator, moment = text.partition("@")
+        if not separator:
+            return cls(int(entry_id))
+        created_at = datetime.fromisoformat(moment)
+        if created_at.tzinfo is None:
+            raise ValueError("a position's time has a zone")
+        return cls(int(entry_id), created_at.astimezone(UTC))
+
+
 Item = TypeVar("Item")
-Key = TypeVar("Key", int, UUID)
+Key = TypeVar("Key", int, UUID, HistoryPosition)
 
 
 @dataclass(frozen=True, slots=True)

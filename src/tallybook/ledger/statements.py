@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from tallybook.ledger import accounts, errors
 from tallybook.ledger.history import balances_at
 from tallybook.ledger.periods import Granularity, Period, periods
-from tallybook.ledger.queries import EntryQuery, HistoryLine, Window
+from tallybook.ledger.queries import EntryQuery, HistoryLine, HistoryPosition, Window
 from tallybook.model import Account, Currency, Tenant
 from tallybook.storage import accounts_repository, listing_repository
 
@@ -116,7 +116,7 @@ def _lines(
         created_from=period.start,
         created_to=period.end,
     )
-    window: Window[int] = Window(limit=MAX_STATEMENT_ENTRIES, newest_first=False)
+    window: Window[HistoryPosition] = Window(limit=MAX_STATEMENT_ENTRIES, newest_first=False)
     page = listing_repository.list_entries(connection, query, window)
     if page.next_key is not None:
         raise errors.ValidationError(

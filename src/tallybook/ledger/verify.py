@@ -10,7 +10,9 @@ archived row is the same row, so its chain continues into the live table unbroke
    and +amount on the credit account; nothing else has entries;
 4. every tenant's balances sum to exactly zero per currency (double entry);
 5. every balance's held amount equals the sum of its open holds;
-6. no customer account's available balance is below zero.
+6. no customer account's available balance is below zero;
+7. no tenant's archive holds an entry stamped after its `archived_through`, the bound history
+   pages read the archive by.
 """
 
 from __future__ import annotations
@@ -79,6 +81,11 @@ def verify(connection: Connection) -> VerifyReport:
             report.problem(
                 f"tenant {row.tenant_id} {row.currency}: balances sum to {row.total}, not 0"
             )
+    for row in audit_repository.archives_past_their_bound(connection):
+        report.problem(
+            f"tenant {row.id}: archived entries reach {row.newest.isoformat()}, "
+            f"its archived_through says {row.archived_through}"
+        )
     return report
 
 

@@ -5,7 +5,9 @@ transaction. The DELETE passes `entries`' trigger only for rows whose identical 
 column) is already archived, so the move cannot lose or alter a row, and nothing else can
 delete history. On PostgreSQL the archive is partitioned by month of `created_at`; missing
 monthly partitions are created first, in their own short transaction (creating a partition
-locks the archive's parent table, which readers of the history also use).
+locks the archive's parent table, which readers of the history also use). The move also
+records, on the tenant, the newest moment its archive now holds (`archived_through`), which
+tells a history page whether the archive can hold any of its rows.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
 
 from tallybook.storage.posting_repository import chunked
-from tallybook.storage.tables import ARCHIVE_PARTITION_PREFIX, entries, entries_archive
+from tallybook.storage.tables import ARCHIVE_PARTITION_PREFIX, entries, entries_archive, tenants
 
 # Serialises the partition DDL of concurrent archive runs (PostgreSQL advisory lock key).
 PARTITION_LOCK_KEY = 7_401_853_114
@@ -68,22 +70,42 @@ def ensure_partitions(connection: Connection, moments: Iterable[datetime]) -> li
 
 
 def move_to_archive(connection: Connection, entry_ids: Collection[int]) -> int:
-    """Copy the entries into the archive, then delete the originals; returns how many moved.
+    """Copy the entries into the archive, then delete the originals, and raise each tenant's
+    `archived_through` to the newest moment moved; returns how many moved.
 
     Raises RuntimeError (the caller's transaction then rolls back) unless exactly these ids
     were copied and exactly these deleted.
     """
     columns = [column.name for column in entries.c]
-    moved = 0
+    newest: dict[UUID, datetime] = {}
     for chunk in chunked(sorted(entry_ids)):
         source = select(*(entries.c[name] for name in columns)).where(entries.c.id.in_(chunk))
-        copy = insert(entries_archive).from_select(columns, source).returning(entries_archive.c.id)
-        copied = set(connection.execute(copy).scalars())
+        archived = entries_archive.c
+        copy = (
+            insert(entries_archive)
+            .from_select(columns, source)
+            .returning(archived.id, archived.tenant_id, archived.created_at)
+        )
+        copied = set()
+        for entry_id, tenant_id, created_at in connection.execute(copy):
+            copied.add(entry_id)
+            newest[tenant_id] = max(created_at, newest.get(tenant_id, created_at))
         removal = delete(entries).where(entries.c.id.in_(chunk)).returning(entries.c.id)
         deleted = set(connection.execute(removal).scalars())
         if not copied == deleted == set(chunk):
             raise RuntimeError(
                 f"archive move of {len(chunk)} entries copied {len(copied)}, deleted {len(deleted)}"
             )
-        moved += len(chunk)
-    return moved
+    for tenant_id, moment in newest.items():
+        _raise_archived_through(connection, tenant_id, moment)
+    return len(entry_ids)
+
+
+def _raise_archived_through(connection: Connection, tenant_id: UUID, moment: datetime) -> None:
+    """The tenant's `archived_through` becomes `moment` unless it is already as late."""
+    through = tenants.c.archived_through
+    connection.execute(
+        update(tenants)
+        .where(tenants.c.id == tenant_id, or_(through.is_(None), through < moment))
+        .values(archived_through=moment)
+    )

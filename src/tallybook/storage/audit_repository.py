@@ -43,6 +43,19 @@ def tenant_currency_sums(connection: Connection) -> list[Row[Any]]:
     return list(connection.execute(query))
 
 
+def archives_past_their_bound(connection: Connection) -> list[Row[Any]]:
+    """Tenants whose archive holds an entry stamped after their `archived_through` (which
+    history pages trust to skip the archive), with the newest archived moment."""
+    newest = func.max(entries_archive.c.created_at)
+    query = (
+        select(tenants.c.id, tenants.c.archived_through, newest.label("newest"))
+        .join(entries_archive, entries_archive.c.tenant_id == tenants.c.id)
+        .group_by(tenants.c.id, tenants.c.archived_through)
+        .having(tenants.c.archived_through.is_(None) | (newest > tenants.c.archived_through))
+    )
+    return list(connection.execute(query))
+
+
 def open_hold_sums(connection: Connection) -> dict[tuple[Any, str], int]:
     """Per debit account and currency, the sum of the holds still open."""
     query = (

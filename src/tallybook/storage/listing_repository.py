@@ -40,6 +40,7 @@ from tallybook.ledger.queries import (
     CountedPage,
     EntryQuery,
     HistoryLine,
+    HistoryPosition,
     HistorySource,
     Page,
     Slice,
@@ -54,9 +55,9 @@ from tallybook.storage.rows import (
     history_reader,
     transfer_from_row,
 )
-from tallybook.storage.tables import accounts, transfers
+from tallybook.storage.tables import accounts, tenants, transfers
 
-Key = TypeVar("Key", int, UUID)
+Key = TypeVar("Key", int, UUID, HistoryPosition)
 
 
 def has_tag(dialect: str, tags_column: Column[Any], tag: Any) -> ColumnElement[bool]:
@@ -171,73 +172,112 @@ def list_transfers(
 def list_entries(
     connection: Connection,
     query: EntryQuery,
-    window: Window[int],
+    window: Window[HistoryPosition],
     amount_min: int | None = None,
     amount_max: int | None = None,
-) -> Page[HistoryLine, int]:
+) -> Page[HistoryLine, HistoryPosition]:
     """The balance history in (created_at, id) order, over live and archived rows (or one of
     them, per `query.source`); amount bounds are minor units of `query.currency`, on |amount|.
 
-    The page key stays the entry id; the statement reads back the position it stands for
-    (one seek), so every branch continues from the same (created_at, id) with an index seek.
-    Raises ValidationError (`cursor`) for an id that is no entry of the tenant: such a cursor
-    finds no rows, and only then is it looked up to tell it from the end of the history.
+    A page continues from the position it is given. A position known only by its entry's id
+    has its time looked up first. Raises ValidationError (`cursor`) for an entry that is not
+    the tenant's: looked up then, or, for a position with its time, only when the page comes
+    back empty (to tell such a cursor from the end of the history).
+
+    Over both tables, the live rows are read first, with the tenant's `archived_through`;
+    the archive is read only when it could hold rows of the page (`_archive_may_add`), and
+    the two are merged. Why not one statement over both: PostgreSQL planned the archive's
+    half for every page, archive empty or not, which was half the page's planning.
     """
     parameters = _history_parameters(query, amount_min, amount_max)
-    continues = window.after is not None
-    shape = _HistoryShape.of(connection, query, window.newest_first, parameters, continues)
-    parameters["limit"] = window.limit + 1
+    filters = frozenset(parameters)
+    start: datetime | None = None  # when the entry the page continues after was written
     if window.after is not None:
-        parameters["after_id"] = window.after
-    rows = connection.execute(_history_page_statement(shape), parameters).all()
-    if not rows and window.after is not None:
-        _require_cursor_entry(connection, query.tenant_id, window.after)
-    lines = _history_lines(rows)
-    return page_of_rows(lines, [row.e_id for row in rows], window)
+        after_id = window.after.entry_id
+        start = window.after.created_at or _cursor_entry_time(connection, query.tenant_id, after_id)
+        parameters |= {"after_created_at": start, "after_id": after_id}
+    parameters["limit"] = window.limit + 1
+
+    def read(source: HistorySource, reads_horizon: bool = False) -> Sequence[Row[Any]]:
+        shape = _HistoryShape(
+            connection.dialect.name, source, window.newest_first, start is not None, filters,
+            reads_horizon,
+        )  # fmt: skip
+        return connection.execute(_history_page_statement(shape), parameters).all()
+
+    if query.source is not HistorySource.ALL:
+        lines = _history_lines(read(query.source))
+    else:
+        live = read(HistorySource.LIVE, reads_horizon=True)
+        lines = _history_lines(live)
+        if _archive_may_add(live, window, start):
+            archived = _history_lines(read(HistorySource.ARCHIVED))
+            lines = _merged(lines, archived, window)
+    if not lines and window.after is not None:
+        _cursor_entry_time(connection, query.tenant_id, window.after.entry_id)
+    return page_of_rows(lines, [_position(line) for line in lines], window)
+
+
+def _archive_may_add(
+    live: Sequence[Row[Any]], window: Window[HistoryPosition], start: datetime | None
+) -> bool:
+    """Whether the archive can hold a row of the page, given the page's live rows (each
+    carrying the tenant's `archived_through`: every archived entry is stamped at or before
+    it). Newest first, archived rows come after every live row stamped later than that: the
+    archive is needed unless the live rows fill the page before reaching it. Oldest first,
+    they come before every such row: needed unless the page starts (`start`) after it."""
+    if not live:
+        return True  # no row to tell the tenant's bound: read the archive
+    through = live[0].archived_through
+    if through is None:
+        return False
+    if window.newest_first:
+        return len(live) <= window.limit or live[-1].e_created_at <= through
+    return start is None or start <= through
+
+
+def _merged(
+    live: list[HistoryLine], archived: list[HistoryLine], window: Window[HistoryPosition]
+) -> list[HistoryLine]:
+    """The page's rows (`window.limit + 1`) out of both tables' rows. An entry archived
+    between the two reads is in both; it counts once."""
+    by_id = {line.entry.id: line for line in (*archived, *live)}
+    ordered = sorted(by_id.values(), key=_sort_key, reverse=window.newest_first)
+    return ordered[: window.limit + 1]
+
+
+def _sort_key(line: HistoryLine) -> tuple[datetime, int]:
+    return line.entry.created_at, line.entry.id
+
+
+def _position(line: HistoryLine) -> HistoryPosition:
+    return HistoryPosition(line.entry.id, line.entry.created_at)
 
 
 @dataclass(frozen=True, slots=True)
 class _HistoryShape:
     """What a history page's SQL depends on (which filters, not their values): pages of one
-    shape share one statement, built once with bound parameters. Building it (two branches of
-    35 labelled columns, merged) cost more than running it."""
+    shape share one statement, built once with bound parameters. Building it (35 labelled
+    columns) cost more than running it. `reads_horizon`: each row also carries the tenant's
+    `archived_through`."""
 
     dialect: str
     source: HistorySource
     newest_first: bool
     continues: bool
     filters: frozenset[str]
-
-    @classmethod
-    def of(
-        cls,
-        connection: Connection,
-        query: EntryQuery,
-        newest_first: bool,
-        filters: Collection[str],
-        continues: bool,
-    ) -> _HistoryShape:
-        """`filters`: the names `_history_parameters` gave values."""
-        return cls(
-            dialect=connection.dialect.name,
-            source=query.source,
-            newest_first=newest_first,
-            continues=continues,
-            filters=frozenset(filters),
-        )
+    reads_horizon: bool = False
 
 
 @functools.lru_cache(maxsize=256)
 def _history_page_statement(shape: _HistoryShape) -> Select[Any]:
-    branches = [_history_branch(shape, table) for table in history_tables(shape.source)]
-    if len(branches) == 1:
-        return branches[0]
-    merged = union_all(*(select(branch.subquery()) for branch in branches)).subquery()
-    return (
-        select(merged)
-        .order_by(*_history_order(merged.c.e_created_at, merged.c.e_id, shape.newest_first))
-        .limit(page_limit())
-    )
+    """A page's statement on the one table of `shape.source` (LIVE or ARCHIVED)."""
+    (table,) = history_tables(shape.source)
+    statement = _history_branch(shape, table)
+    if shape.reads_horizon:
+        through = select(tenants.c.archived_through).where(tenants.c.id == bindparam("tenant_id"))
+        statement = statement.add_columns(through.scalar_subquery().label("archived_through"))
+    return statement
 
 
 def _history_lines(rows: Sequence[Row[Any]]) -> list[HistoryLine]:
@@ -247,28 +287,15 @@ def _history_lines(rows: Sequence[Row[Any]]) -> list[HistoryLine]:
     return [HistoryLine(*read(row)) for row in rows]
 
 
-def _cursor_created_at() -> ColumnElement[Any]:
-    """When the cursor's entry (the bound `after_id`) was written, live or archived: read in
-    the page's own statement, which saves a round trip a page."""
-    after_id = bindparam("after_id", type_=BigInteger)
-    return func.coalesce(
-        *(
-            select(table.c.created_at)
-            .where(table.c.id == after_id, table.c.tenant_id == bindparam("tenant_id"))
-            .scalar_subquery()
-            for table in history_tables()
-        )
-    )
-
-
-def _require_cursor_entry(connection: Connection, tenant_id: UUID, entry_id: int) -> None:
-    """Raises ValidationError (`cursor`) unless `entry_id` is an entry of the tenant."""
+def _cursor_entry_time(connection: Connection, tenant_id: UUID, entry_id: int) -> datetime:
+    """When the cursor's entry was written, live or archived. Raises ValidationError
+    (`cursor`) unless it is an entry of the tenant."""
     for table in history_tables():
-        found = connection.execute(
-            select(table.c.id).where(table.c.id == entry_id, table.c.tenant_id == tenant_id)
-        ).first()
-        if found is not None:
-            return
+        moment = connection.execute(
+            select(table.c.created_at).where(table.c.id == entry_id, table.c.tenant_id == tenant_id)
+        ).scalar()
+        if moment is not None:
+            return moment  # type: ignore[no-any-return]
     raise ValidationError("not a cursor this API gave out", field="cursor")
 
 
@@ -343,7 +370,10 @@ def _history_branch(shape: _HistoryShape, table: Table) -> Select[Any]:
     conditions = _history_conditions(shape.dialect, table, shape.filters)
     if shape.continues:
         position = tuple_(table.c.created_at, table.c.id)
-        bound = tuple_(_cursor_created_at(), bindparam("after_id", type_=BigInteger))
+        bound = tuple_(
+            bindparam("after_created_at", type_=table.c.created_at.type),
+            bindparam("after_id", type_=BigInteger),
+        )
         conditions.append(position < bound if shape.newest_first else position > bound)
     entry_columns = [column.label(f"e_{column.name}") for column in table.c]
     transfer_columns = [transfers.c[name] for name in HISTORY_TRANSFER_COLUMNS]
@@ -389,7 +419,9 @@ def slice_entries(
     is cut from their merge."""
     total = count_entries(connection, query, amount_min, amount_max)
     parameters = _history_parameters(query, amount_min, amount_max)
-    shape = _HistoryShape.of(connection, query, window.newest_first, parameters, continues=False)
+    shape = _HistoryShape(
+        connection.dialect.name, query.source, window.newest_first, False, frozenset(parameters)
+    )
     branches = [_history_branch(shape, table) for table in history_tables(query.source)]
     merged = union_all(*(select(branch.subquery()) for branch in branches)).subquery()
     statement = (

@@ -63,6 +63,10 @@ tenants = Table(
     Column("created_at", UtcDateTime, nullable=False),
     # Entries older than this many months may be moved to `entries_archive`; None: never.
     Column("archive_after_months", Integer, nullable=True),
+    # The newest `created_at` among the tenant's archived entries (None: none archived), set
+    # in each move's transaction: a history page reads the archive only when it could hold
+    # rows of the page (see listing_repository.list_entries).
+    Column("archived_through", UtcDateTime, nullable=True),
 )
 
 currencies = Table(
