@@ -7,7 +7,7 @@ a next page without counting anything.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -57,6 +57,7 @@ from tallybook.storage.rows import (
 )
 from tallybook.storage.tables import accounts, tenants, transfers
 
+Item = TypeVar("Item")
 Key = TypeVar("Key", int, UUID, HistoryPosition)
 
 
@@ -87,10 +88,19 @@ def windowed(query: Select[Any], key: Column[Any], window: Window[Key]) -> Selec
     return query.order_by(order).limit(page_limit(window.limit + 1))
 
 
-def page_of_rows(items: list[Any], keys: list[Key], window: Window[Key]) -> Page[Any, Key]:
+def page_of_rows(
+    items: list[Item], key_of: Callable[[Item], Key], window: Window[Key]
+) -> Page[Item, Key]:
+    """The page out of `window.limit + 1` items read: the extra one says another page follows,
+    which then starts after the key (`key_of`) of the page's last item."""
     if len(items) > window.limit:
-        return Page(items=items[: window.limit], next_key=keys[window.limit - 1])
+        return Page(items=items[: window.limit], next_key=key_of(items[window.limit - 1]))
     return Page(items=items, next_key=None)
+
+
+def by_id(item: Any) -> Any:
+    """An item's key in a list ordered by id."""
+    return item.id
 
 
 def _account_conditions(connection: Connection, query: AccountQuery) -> list[ColumnElement[bool]]:
@@ -119,7 +129,7 @@ def list_accounts(
     conditions = _account_conditions(connection, query)
     statement = windowed(select(accounts).where(and_(*conditions)), accounts.c.id, window)
     rows = connection.execute(statement).all()
-    return page_of_rows([account_from_row(row) for row in rows], [row.id for row in rows], window)
+    return page_of_rows([account_from_row(row) for row in rows], by_id, window)
 
 
 def slice_accounts(
@@ -166,7 +176,7 @@ def list_transfers(
         conditions.append(transfers.c.created_at < query.created_to)
     statement = windowed(select(transfers).where(and_(*conditions)), transfers.c.id, window)
     rows = connection.execute(statement).all()
-    return page_of_rows([transfer_from_row(row) for row in rows], [row.id for row in rows], window)
+    return page_of_rows([transfer_from_row(row) for row in rows], by_id, window)
 
 
 def list_entries(
@@ -215,7 +225,7 @@ def list_entries(
             lines = _merged(lines, archived, window)
     if not lines and window.after is not None:
         _cursor_entry_time(connection, query.tenant_id, window.after.entry_id)
-    return page_of_rows(lines, [_position(line) for line in lines], window)
+    return page_of_rows(lines, _position, window)
 
 
 def _archive_may_add(

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Row, and_, insert, select
 
 from tallybook.ledger.queries import Page, Window
 from tallybook.storage.listing_repository import (
+    by_id,
     has_tag,
     owned_conditions,
     page_of_rows,
@@ -161,4 +162,4 @@ def list_orders(
     statement = windowed(select(orders).where(and_(*conditions)), orders.c.id, window)
     rows = list(connection.execute(statement))
     found = _with_refunds(connection, [_from_row(row) for row in rows])
-    return page_of_rows(found, [row.id for row in rows], window)
+    return page_of_rows(found, by_id, window)

@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select
 
 from tallybook.ledger.queries import CountedPage, Page, Slice, Window
-from tallybook.storage.listing_repository import owned_conditions, page_of_rows, windowed
+from tallybook.storage.listing_repository import by_id, owned_conditions, page_of_rows, windowed
 from tallybook.storage.numbers import highest_number
 from tallybook.storage.record_rows import lock_rows, save_changes
 from tallybook.storage.tables import topups
@@ -140,7 +140,7 @@ def list_topups(
     conditions = _conditions(query, now)
     statement = windowed(select(topups).where(and_(*conditions)), topups.c.id, window)
     rows = list(connection.execute(statement))
-    return page_of_rows([_from_row(row) for row in rows], [row.id for row in rows], window)
+    return page_of_rows([_from_row(row) for row in rows], by_id, window)
 
 
 def _seen_as(status: TopUpStatus, now: datetime) -> ColumnElement[bool]:

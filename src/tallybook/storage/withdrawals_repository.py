@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from tallybook.ledger.queries import CountedPage, Page, Slice, Window
-from tallybook.storage.listing_repository import owned_conditions, page_of_rows, windowed
+from tallybook.storage.listing_repository import by_id, owned_conditions, page_of_rows, windowed
 from tallybook.storage.numbers import highest_number
 from tallybook.storage.record_rows import lock_rows, save_changes
 from tallybook.storage.tables import accounts, withdrawal_day_totals, withdrawals
@@ -237,4 +237,4 @@ def list_withdrawals(
     conditions = _conditions(query)
     statement = windowed(select(withdrawals).where(and_(*conditions)), withdrawals.c.id, window)
     rows = list(connection.execute(statement))
-    return page_of_rows([_from_row(row) for row in rows], [row.id for row in rows], window)
+    return page_of_rows([_from_row(row) for row in rows], by_id, window)
