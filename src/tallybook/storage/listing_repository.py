@@ -56,6 +56,7 @@ from tallybook.storage.rows import (
     transfer_from_row,
 )
 from tallybook.storage.tables import accounts, tenants, transfers
+from tallybook.storage.value_builders import builder
 
 Item = TypeVar("Item")
 Key = TypeVar("Key", int, UUID, HistoryPosition)
@@ -294,7 +295,10 @@ def _history_lines(rows: Sequence[Row[Any]]) -> list[HistoryLine]:
     if not rows:
         return []
     read = history_reader(rows[0]._fields, entry_prefix="e_")
-    return [HistoryLine(*read(row)) for row in rows]
+    return [_history_line(*read(row)) for row in rows]
+
+
+_history_line = builder(HistoryLine)  # see value_builders
 
 
 def _cursor_entry_time(connection: Connection, tenant_id: UUID, entry_id: int) -> datetime:
