@@ -29,7 +29,7 @@ from uuid import UUID
 
 from history_data import build_history
 from tallybook.ledger import Ledger
-from tallybook.ledger.queries import EntryQuery, Window
+from tallybook.ledger.queries import EntryQuery, HistoryPosition, Window
 from tallybook.render.entry_export import EXPORT_BATCH_ENTRIES, export_chunks
 from tallybook.render.entry_records import csv_header, entry_record, record_csv_line
 from tallybook.render.formats import OutputFormat
@@ -52,7 +52,7 @@ def export_baseline(ledger: Ledger, tenant_id: UUID) -> int:
     query = EntryQuery(tenant_id=tenant_id)
     decimals = {c.code: c.decimals for c in ledger.currencies(tenant_id)}
     with ledger.database.read() as connection:
-        window: Window[int] = Window(limit=10**9, newest_first=False)
+        window: Window[HistoryPosition] = Window(limit=10**9, newest_first=False)
         lines = list(listing_repository.list_entries(connection, query, window).items)
     with Path("/dev/null").open("w") as sink:
         sink.write(csv_header())

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from history_data import build_history
 from tallybook.ledger import Ledger
-from tallybook.ledger.queries import EntryQuery, Window
+from tallybook.ledger.queries import EntryQuery, HistoryPosition, Window
 from tallybook.settings import Settings
 from tallybook.storage.rows import entry_from_row, transfer_from_row
 from tallybook.storage.tables import entries, transfers
@@ -92,15 +92,16 @@ def run(ledger: Ledger, tenant_id: Any, customer: Any) -> None:
     print(f"{'filter':>22} {'matching':>9} {'depth':>8} {'keyset':>8} {'offset':>8}")
     for name, query in cases.items():
         matching = ledger.count_entries(query)
-        ordered = select(entries.c.id).where(*conditions(query))
+        ordered = select(entries.c.id, entries.c.created_at).where(*conditions(query))
         ordered = ordered.order_by(entries.c.created_at, entries.c.id)
         for share in (0.0, 0.5, 0.99):
             depth = int(matching * share)
             with ledger.database.read() as connection:
-                after = None
+                after = None  # the position a cursor of the page before would hold
                 if depth:
-                    after = connection.execute(ordered.offset(depth - 1).limit(1)).scalar_one()
-            window: Window[int] = Window(limit=PAGE, after=after, newest_first=False)
+                    entry_id, moment = connection.execute(ordered.offset(depth - 1).limit(1)).one()
+                    after = HistoryPosition(entry_id, moment)
+            window: Window[HistoryPosition] = Window(limit=PAGE, after=after, newest_first=False)
 
             def offset_page(depth: int = depth, query: EntryQuery = query) -> None:
                 """The same page (entries with their transfers, as records) by OFFSET."""
@@ -116,7 +117,9 @@ def run(ledger: Ledger, tenant_id: Any, customer: Any) -> None:
                     for row in connection.execute(statement):
                         entry_from_row(row, prefix="e_"), transfer_from_row(row)
 
-            def keyset_page(query: EntryQuery = query, window: Window[int] = window) -> None:
+            def keyset_page(
+                query: EntryQuery = query, window: Window[HistoryPosition] = window
+            ) -> None:
                 ledger.list_entries(query, window)
 
             keyset = median_milliseconds(keyset_page)
