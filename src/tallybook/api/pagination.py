@@ -12,17 +12,14 @@ import binascii
 import json
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic
 from uuid import UUID
 
 from fastapi import Query
 from pydantic import BaseModel, Field
 
 from tallybook.ledger import errors
-from tallybook.ledger.queries import MAX_PAGE_SIZE, HistoryPosition, Window
-
-Item = TypeVar("Item")
-Key = TypeVar("Key", int, UUID, HistoryPosition)
+from tallybook.ledger.queries import MAX_PAGE_SIZE, HistoryPosition, Item, Key, Window
 
 
 class Order(StrEnum):

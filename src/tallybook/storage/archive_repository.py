@@ -77,10 +77,10 @@ def move_to_archive(connection: Connection, entry_ids: Collection[int]) -> int:
     were copied and exactly these deleted.
     """
     columns = [column.name for column in entries.c]
+    archived = entries_archive.c
     newest: dict[UUID, datetime] = {}
     for chunk in chunked(sorted(entry_ids)):
         source = select(*(entries.c[name] for name in columns)).where(entries.c.id.in_(chunk))
-        archived = entries_archive.c
         copy = (
             insert(entries_archive)
             .from_select(columns, source)

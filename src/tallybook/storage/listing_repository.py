@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import (
@@ -42,6 +42,8 @@ from tallybook.ledger.queries import (
     HistoryLine,
     HistoryPosition,
     HistorySource,
+    Item,
+    Key,
     Page,
     Slice,
     TransferQuery,
@@ -57,9 +59,6 @@ from tallybook.storage.rows import (
 )
 from tallybook.storage.tables import accounts, tenants, transfers
 from tallybook.storage.value_builders import builder
-
-Item = TypeVar("Item")
-Key = TypeVar("Key", int, UUID, HistoryPosition)
 
 
 def has_tag(dialect: str, tags_column: Column[Any], tag: Any) -> ColumnElement[bool]:
@@ -252,8 +251,8 @@ def _merged(
 ) -> list[HistoryLine]:
     """The page's rows (`window.limit + 1`) out of both tables' rows. An entry archived
     between the two reads is in both; it counts once."""
-    by_id = {line.entry.id: line for line in (*archived, *live)}
-    ordered = sorted(by_id.values(), key=_sort_key, reverse=window.newest_first)
+    once = {line.entry.id: line for line in (*archived, *live)}
+    ordered = sorted(once.values(), key=_sort_key, reverse=window.newest_first)
     return ordered[: window.limit + 1]
 
 
@@ -295,10 +294,10 @@ def _history_lines(rows: Sequence[Row[Any]]) -> list[HistoryLine]:
     if not rows:
         return []
     read = history_reader(rows[0]._fields, entry_prefix="e_")
-    return [_history_line(*read(row)) for row in rows]
+    return [_build_history_line(*read(row)) for row in rows]
 
 
-_history_line = builder(HistoryLine)  # see value_builders
+_build_history_line = builder(HistoryLine)  # see value_builders
 
 
 def _cursor_entry_time(connection: Connection, tenant_id: UUID, entry_id: int) -> datetime:
@@ -434,7 +433,11 @@ def slice_entries(
     total = count_entries(connection, query, amount_min, amount_max)
     parameters = _history_parameters(query, amount_min, amount_max)
     shape = _HistoryShape(
-        connection.dialect.name, query.source, window.newest_first, False, frozenset(parameters)
+        connection.dialect.name,
+        query.source,
+        window.newest_first,
+        continues=False,
+        filters=frozenset(parameters),
     )
     branches = [_history_branch(shape, table) for table in history_tables(query.source)]
     merged = union_all(*(select(branch.subquery()) for branch in branches)).subquery()

@@ -77,8 +77,8 @@ _TRANSFER_TYPES = _by_value(TransferType)
 _TRANSFER_STATUSES = _by_value(TransferStatus)
 
 # History is read by the hundred rows: see value_builders for why these, not the classes.
-_entry = builder(Entry)
-_built_references = builder(References)
+_build_entry = builder(Entry)
+_build_references = builder(References)
 
 # `_transfer` unpacks the transfers table's columns in this (the table's) order.
 _TRANSFER_COLUMNS = tuple(transfers.c.keys())
@@ -123,7 +123,7 @@ def history_reader(
 
     def read(row: Row[Any]) -> tuple[Entry, TransferType, References]:
         picked = pick_transfer(row)
-        return _entry(*pick_entry(row)), _TRANSFER_TYPES[picked[0]], _references(picked[1:])
+        return _build_entry(*pick_entry(row)), _TRANSFER_TYPES[picked[0]], _references(picked[1:])
 
     return read
 
@@ -133,7 +133,7 @@ def _references(values: Sequence[Any]) -> References:
     order_number, receipt_id, invoice_id, channel, country_code, tags, note, operator, metadata = (
         values
     )
-    return _built_references(
+    return _build_references(
         order_number, receipt_id, invoice_id, channel, country_code, tuple(tags), note, operator,
         metadata,
     )  # fmt: skip
@@ -199,4 +199,4 @@ def transfer_to_row(transfer: Transfer) -> dict[str, Any]:
 
 def entry_from_row(row: Row[Any], prefix: str = "") -> Entry:
     """`prefix` reads the entry from a joined row whose entry columns are labelled with it."""
-    return _entry(*_picker(row._fields, _ENTRY_COLUMNS, prefix)(row))
+    return _build_entry(*_picker(row._fields, _ENTRY_COLUMNS, prefix)(row))

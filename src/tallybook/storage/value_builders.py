@@ -1,9 +1,9 @@
 """Building frozen, slotted dataclass instances from a row's values at the cost of plain ones.
 
 Why: a frozen dataclass's `__init__` sets each field through `object.__setattr__`, which on
-CPython 3.11 costs ten times a plain attribute store: 4.8 µs for an `Entry`'s eleven fields
-against 0.5 µs, and a page of history builds an `Entry`, its `References` and a `HistoryLine`
-for each of its hundred rows.
+CPython 3.11 costs several times a plain attribute store: 1.8 µs for an `Entry`'s eleven
+fields against 0.4 µs built here (bench/results/profiles-session13.txt), and a page of history
+builds an `Entry`, its `References` and a `HistoryLine` for each of its hundred rows.
 
 `builder(cls)` fills an unfrozen twin of `cls` (a class with the same slots and nothing else)
 and then makes it a `cls`: CPython allows `__class__` assignment between classes of the same
