@@ -11,7 +11,7 @@ from tallybook.ledger.queries import EntryQuery, Window
 from tallybook.storage import migrate
 from tallybook.storage.database import Database
 from tallybook.storage.tables import entries, is_archive_partition, metadata, tenants
-from tests.support import ManualClock, open_book, top_up
+from tests.support import Book, ManualClock, open_book, top_up
 
 
 def test_the_migrated_schema_matches_the_tables_module(any_database: Database) -> None:
@@ -37,15 +37,21 @@ def test_migrations_go_down_to_nothing_and_up_again(any_database: Database) -> N
     )
 
 
+def a_top_up_archived_and_one_live(ledger: Ledger, clock: ManualClock) -> Book:
+    """Alice's first top-up, 400 days old, archived; her second live."""
+    book = open_book(ledger)
+    top_up(ledger, book, book.alice, "10.00")
+    clock.advance(400 * 24 * 3600)
+    top_up(ledger, book, book.alice, "2.00")
+    ledger.archive(book.tenant.id, older_than_months=6)
+    return book
+
+
 def test_0004_goes_down_and_up_with_archived_history_in_place(
     any_database: Database, clock: ManualClock
 ) -> None:
     with Ledger(any_database, clock=clock) as ledger:
-        book = open_book(ledger)
-        top_up(ledger, book, book.alice, "10.00")
-        clock.advance(400 * 24 * 3600)
-        top_up(ledger, book, book.alice, "2.00")
-        ledger.archive(book.tenant.id, older_than_months=6)
+        book = a_top_up_archived_and_one_live(ledger, clock)
         before = ledger.entries(book.tenant.id, book.alice)
 
     migrate.downgrade(any_database, "0002")  # archived rows go back to the live table
@@ -62,13 +68,9 @@ def test_0004_goes_down_and_up_with_archived_history_in_place(
 def test_0008_records_the_newest_moment_of_an_archive_already_in_place(
     any_database: Database, clock: ManualClock
 ) -> None:
+    archived_at = clock.now()
     with Ledger(any_database, clock=clock) as ledger:
-        book = open_book(ledger)
-        top_up(ledger, book, book.alice, "10.00")
-        archived_at = clock.now()
-        clock.advance(400 * 24 * 3600)
-        top_up(ledger, book, book.alice, "2.00")
-        ledger.archive(book.tenant.id, older_than_months=6)
+        book = a_top_up_archived_and_one_live(ledger, clock)
         newest_first = ledger.list_entries(EntryQuery(book.tenant.id), Window(limit=10))
 
     migrate.downgrade(any_database, "0007")
