@@ -10,7 +10,7 @@ One batch, in one transaction, the hot account paying N customers 0.01 each:
     SELECT the balances FOR UPDATE, sorted
     -- in Python: check funds, balance before/after, sequence and the hash chain per entry
     INSERT the transfers and the entries, INSERT the new balances, UPDATE the others, each
-    once: on PostgreSQL the engine's own statement (`BATCH_WRITE_SQL`, each table's rows one
+    once: on PostgreSQL the engine's own statement (`batch_write`, each table's rows one
     JSON parameter); on SQLite executemany per table
     COMMIT
 
@@ -36,7 +36,7 @@ import psycopg
 from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
 from tallybook.ledger.ids import new_id
-from tallybook.storage.posting_repository import BATCH_WRITE_SQL, batch_write_parameters
+from tallybook.storage.posting_repository import BatchWrite, batch_write
 
 CURRENCY = "CNY"
 AMOUNT_MINOR = 1  # 0.01 CNY
@@ -102,8 +102,8 @@ def _pairs(hot: UUID, customers: Sequence[UUID], size: int) -> list[tuple[UUID, 
     return [(hot, customers[n % len(customers)]) for n in range(size)]
 
 
-def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str | int, ...]:
-    """The parameters of the engine's `BATCH_WRITE_SQL`: the rows of transfers, hold
+def _batch_write(tenant_id: UUID, batch: _Batch) -> BatchWrite:
+    """The engine's own statement for the batch (`batch_write`): the rows of transfers, hold
     resolutions (none here), entries, new and changed balances. The suite's accounts hold no
     holds and no credit limits, so those are written as the zeros they are."""
     transfer_names = [name.strip() for name in TRANSFER_COLUMNS.split(",")]
@@ -132,7 +132,9 @@ def _write_batch_parameters(tenant_id: UUID, batch: _Batch) -> tuple[str | int, 
                 "updated_at": batch.now,
             }
         )
-    return batch_write_parameters(transfers, [], entries, *balances)
+    write = batch_write(transfers, [], entries, *balances)
+    assert write is not None  # a batch always has transfers
+    return write
 
 
 def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]]], None]:
@@ -154,7 +156,8 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
             )
             locked = {row[0]: _Balance(*row) for row in cursor.fetchall()}
             batch = _compute(tenant_id, pairs, locked)
-            cursor.execute(BATCH_WRITE_SQL, _write_batch_parameters(tenant_id, batch))
+            write = _batch_write(tenant_id, batch)
+            cursor.execute(write.sql, write.parameters)
 
     return apply
 

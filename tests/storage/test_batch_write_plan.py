@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from tallybook.ledger import Ledger
 from tallybook.ledger.ids import new_id
-from tallybook.storage.posting_repository import BATCH_WRITE_SQL, batch_write_parameters
+from tallybook.storage.posting_repository import batch_write
 from tallybook.storage.tables import accounts, balances
 from tests.conftest import postgres_database
 
@@ -40,13 +40,12 @@ def test_a_batch_updates_its_balances_through_the_primary_key(postgres_migrated:
         changed = [
             {**row, "posted": 1, "version": 1} for row in balance_rows[:BALANCES_A_BATCH_CHANGES]
         ]
+        write = batch_write([], [], [], [], changed)
+        assert write is not None
         with database.engine.connect() as connection:
             plan = "\n".join(
                 row[0]
-                for row in connection.exec_driver_sql(
-                    f"EXPLAIN {BATCH_WRITE_SQL}",
-                    batch_write_parameters([], [], [], [], changed),
-                )
+                for row in connection.exec_driver_sql(f"EXPLAIN {write.sql}", write.parameters)
             )
     finally:
         database.dispose()
