@@ -93,7 +93,8 @@ class Metrics:
             "tallybook_engine_retries",
             "batch attempts rolled back and tried again, by reason: operational (deadlock, "
             "serialization failure, SQLite busy), integrity (a unique key claimed first by "
-            "another process), disconnected",
+            "another process, or a retried request met by an attempt that claimed its keys "
+            "without reading them), disconnected",
             ("reason",),
             registry=self.registry,
         )

@@ -7,15 +7,25 @@ goes at once, alone; only when commands queued up while the previous batch was c
 (the engine is busy) does it also wait up to `max_batch_wait_seconds` for more to join (see
 `take_batch`):
 
-    idempotency lookup -> lock the wallet-flow records the batch's steps name (see `steps`)
-    -> read the holds and transfers referenced -> lock accounts (shared) and balances
-    (exclusive) in sorted order -> apply each command or step in memory (each succeeds or
-    fails on its own, see `posting`) -> insert transfers and entries in bulk -> update each
-    balance once -> save the changed records -> commit -> answer every caller.
+    (idempotency lookup, see below) -> lock the wallet-flow records the batch's steps name
+    (see `steps`) -> read the holds and transfers referenced -> lock accounts (shared) and
+    balances (exclusive) in sorted order -> apply each command or step in memory (each
+    succeeds or fails on its own, see `posting`) -> insert transfers and entries in bulk ->
+    update each balance once -> save the changed records -> commit -> answer every caller.
 
 While one batch commits, the next gathers in the queue. A hot account's row lock is therefore
 held once per batch instead of once per transfer, which is what lets a ledger on a
 general-purpose database go past that database's per-transaction limit.
+
+Idempotency keys are claimed by the write itself: the unique (tenant, key) constraint on
+transfers refuses a key claimed before. A batch's first attempt therefore does not look its
+keys up (a read the size of the batch, and usually empty): a retried request it holds either
+fails the write on that constraint or is refused (its re-evaluation found, say, the funds
+spent by its first run), and a refused command's keys are then looked up. Either way the
+batch is rolled back and applied again with every key looked up, which answers the retry with
+its first result (see `posting._replay`). For a while after one, every batch looks its keys up
+first (`LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS`), so a burst of retried requests costs one
+wasted attempt, not one a batch. A batch whose first attempt is its last looks up too.
 
 Failures. A lost race (deadlock, a unique key claimed by another process, SQLite busy) rolls
 the batch back and retries it, re-reading everything; after `max_attempts` a batch is split
@@ -53,6 +63,7 @@ from tallybook.storage.posting_repository import LockedBalance
 logger = logging.getLogger(__name__)
 
 RETRY_BACKOFF_SECONDS = 0.002
+LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS = 1.0
 R = TypeVar("R")
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -95,9 +106,10 @@ class EngineObserver(Protocol):
         included); `commit_seconds`: the COMMIT (the fsync); `transaction_seconds`: all of it."""
 
     def batch_retried(self, reason: str) -> None:
-        """An attempt failed on a lost race and is tried again; `reason` is
-        "operational" (deadlock, serialization failure, SQLite busy), "integrity" (a unique
-        key claimed first by another process) or "disconnected"."""
+        """An attempt failed on a lost race, or met a retried request without having read
+        its keys, and is tried again; `reason` is "operational" (deadlock, serialization
+        failure, SQLite busy), "integrity" (a unique key claimed first by another process, or
+        by the first run of a retried request) or "disconnected"."""
 
 
 Work = Command | Step[Any]
@@ -111,6 +123,12 @@ class _Work:
 
 
 _STOP = None
+
+
+class _UnseenReplay(Exception):
+    """A command refused by an attempt that did not look its keys up holds a key claimed
+    before: it may be a retried request, whose answer is its first result. The attempt is
+    rolled back (nothing was written) and the batch applied again with its keys looked up."""
 
 
 class WorkSource(Protocol[T_co]):
@@ -192,6 +210,7 @@ class PostingEngine:
         self.statistics = EngineStatistics()
         self._observers: list[EngineObserver] = [self.statistics]
         self._connection: Connection | None = None  # the engine thread's own, see `_transaction`
+        self._look_up_claims_until = 0.0  # time.monotonic(); see the module's docstring
 
     @property
     def running(self) -> bool:
@@ -274,20 +293,30 @@ class PostingEngine:
 
     def _process(self, batch: list[_Work]) -> None:
         last_error: Exception | None = None
+        look_up_claims = self._max_attempts == 1 or time.monotonic() < self._look_up_claims_until
         for attempt in range(self._max_attempts):
             if attempt:
                 for observer in self._observers:
                     observer.batch_retried(_retry_reason(last_error))
-                time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
+                if look_up_claims:  # a lost race: let the other side finish first
+                    time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
+                look_up_claims = True
             started = time.perf_counter()
             try:
                 with self._transaction() as connection:
                     lock_seconds = time.perf_counter() - started  # SQLite: BEGIN IMMEDIATE
                     outcomes, batch_lock_seconds = _run_batch(
-                        connection, [w.command for w in batch], self._clock
+                        connection,
+                        [w.command for w in batch],
+                        self._clock,
+                        look_up_claims=look_up_claims,
                     )
                     applied = time.perf_counter()
-            except (OperationalError, IntegrityError) as exc:
+            except (OperationalError, IntegrityError, _UnseenReplay) as exc:
+                if not look_up_claims and not isinstance(exc, OperationalError):
+                    self._look_up_claims_until = (
+                        time.monotonic() + LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS
+                    )
                 last_error = exc
                 continue
             except DBAPIError as exc:
@@ -337,6 +366,8 @@ class PostingEngine:
         try:
             with self._connection.begin():
                 yield self._connection
+        except (IntegrityError, _UnseenReplay):
+            raise  # rolled back, and the connection is sound: a key or row claimed before
         except BaseException:
             self._close_connection()
             raise
@@ -357,7 +388,7 @@ class PostingEngine:
 
 
 def _retry_reason(error: Exception | None) -> str:
-    if isinstance(error, IntegrityError):
+    if isinstance(error, IntegrityError | _UnseenReplay):
         return "integrity"
     if isinstance(error, OperationalError):
         return "operational"
@@ -377,15 +408,18 @@ def _not_before_chain_heads(now: datetime, locked: Iterable[LockedBalance]) -> d
 
 
 def _run_batch(
-    connection: Connection, batch: list[Work], clock: Clock
+    connection: Connection, batch: list[Work], clock: Clock, *, look_up_claims: bool = True
 ) -> tuple[list[Outcome], float]:
     """One transaction: read, lock, apply every command in memory, write. Caller commits.
-    Returns each command's outcome and the seconds spent in the locking statements."""
+    Returns each command's outcome and the seconds spent in the locking statements.
+
+    Without `look_up_claims` the commands' idempotency keys are not read first (see the
+    module's docstring): raises IntegrityError at the write, or `_UnseenReplay` before it,
+    when a command may be a retried request."""
     now = clock.now()
     commands = [work for work in batch if not isinstance(work, Step)]
     step_list = [work for work in batch if isinstance(work, Step)]
-    slots = [slot for command in commands for slot in posting.idempotency_slots(command)]
-    claimed = posting_repository.find_by_idempotency_keys(connection, set(slots))
+    claimed = _claimed_keys(connection, commands) if look_up_claims else {}
     # Wallet-flow records come first in the lock order: records, accounts, balances.
     step_claims = steps.find_claims(connection, step_list)
     locking = time.perf_counter()
@@ -457,6 +491,14 @@ def _run_batch(
                 outcomes.append(posting.apply(context, work))
         except errors.LedgerError as refused:
             outcomes.append(refused)
+    if not look_up_claims:
+        refused_commands = [
+            work
+            for work, outcome in zip(batch, outcomes, strict=True)
+            if isinstance(outcome, errors.LedgerError) and not isinstance(work, Step)
+        ]
+        if _claimed_keys(connection, refused_commands):
+            raise _UnseenReplay
     posting_repository.append(
         connection,
         context.new_transfers,
@@ -467,3 +509,12 @@ def _run_batch(
     )
     steps.save_records(connection, book)
     return outcomes, lock_seconds
+
+
+def _claimed_keys(
+    connection: Connection, commands: Iterable[Command]
+) -> dict[posting.IdempotencySlot, Transfer]:
+    """The transfers that claimed any idempotency key of `commands` before this batch (no
+    statement when they have none)."""
+    slots = {slot for command in commands for slot in posting.idempotency_slots(command)}
+    return posting_repository.find_by_idempotency_keys(connection, slots)
