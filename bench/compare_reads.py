@@ -18,18 +18,14 @@ a figure the machine's speed does not move, for the app's own cost; PostgreSQL's
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from suite.config import BENCH_DIRECTORY, TALLYBOOK_BIN, Sizes
+from suite.config import Sizes
 from suite.history_load import HistoryFixture, load_history
 from suite.history_reads import first_page_path, tallybook_reads
 from suite.history_shape import shape_ending_an_hour_ago
+from suite.instructions import counts_table, instructions_per_request, require_valgrind
 from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
@@ -61,23 +57,9 @@ def instructions_per_page(
     url: str, fixture: HistoryFixture, source: Path | None, count: int
 ) -> int:
     """Instructions one first-page request costs the app (`suite/page_requests.py`)."""
-
-    def counted(requests: int) -> int:
-        environment = os.environ | {"PYTHONPATH": str(source) if source else ""}
-        command = [
-            "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-            str(TALLYBOOK_BIN / "python"), str(BENCH_DIRECTORY / "suite" / "page_requests.py"),
-            url, first_page_path(fixture), fixture.api_key, str(requests),
-        ]  # fmt: skip
-        completed = subprocess.run(
-            command, capture_output=True, text=True, env=environment, check=False
-        )
-        found = re.search(r"Collected : (\d+)", completed.stderr)
-        if completed.returncode != 0 or found is None:
-            sys.exit(f"counting {requests} requests failed:\n{completed.stderr[-3000:]}")
-        return int(found.group(1))
-
-    return (counted(count) - counted(0)) // count
+    arguments = [url, first_page_path(fixture), fixture.api_key]
+    instructions, _report = instructions_per_request("page_requests.py", arguments, source, count)
+    return instructions
 
 
 def main() -> None:
@@ -89,8 +71,8 @@ def main() -> None:
     )  # fmt: skip
     arguments = parser.parse_args()
     ensure_wrk()
-    if arguments.instructions and shutil.which("valgrind") is None:
-        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    if arguments.instructions:
+        require_valgrind()
     sizes = sizes_of(arguments)
     rows: list[Round] = []
     counts: dict[str, int] = {}
@@ -113,12 +95,11 @@ def main() -> None:
     print("p50 ms, one client")
     print(table(rows, versions, COLUMNS, ".2f"))
     if counts:
-        print(f"\ninstructions per first-page request (the app, in process; "
-              f"{arguments.instructions} requests)")  # fmt: skip
-        for version, _source in versions:
-            print(f"{version:<22}{counts[version]:>14,}")
-        baseline, candidate = (counts[version] for version, _source in versions)
-        print(f"{'ratio':<22}{candidate / baseline:>13.2f}x")
+        title = (
+            "\ninstructions per first-page request (the app, in process; "
+            f"{arguments.instructions} requests)"
+        )
+        print(counts_table(title, counts, versions, {}))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,13 @@ Every database is checked with `tallybook verify` before it is dropped.
 
 With `--candidate`, the candidate is served from a worktree of that revision too, so two past
 commits can be set against each other (which of several changes cost a figure).
+
+With `--instructions N`, each version's W2 transfer is also counted in instructions under
+valgrind (`suite/transfer_requests.py`: N rounds of 32 concurrent transfers on the hot
+account through the ASGI app in one process, engine thread included, less a run of none,
+divided by the transfers): a figure the machine's speed does not move, for the app's own
+cost; PostgreSQL's is not in it. The batches each version's engine committed are shown
+beside it (a round is the idle engine's lone first transfer, then a batch of the rest).
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from suite.config import ACCOUNTS, BATCH_TRANSFERS, Sizes
+from suite.config import ACCOUNTS, BATCH_TRANSFERS, ROUND_REQUESTS, Sizes
+from suite.instructions import counts_table, instructions_per_request, require_valgrind
 from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
-from suite.tallybook_setup import prepare_write_database
+from suite.tallybook_setup import WriteFixture, prepare_write_database
 from suite.tallybook_writes import run_tallybook_writes
 from suite.verify import verify
 from suite.versions import Round, add_version_arguments, served_versions, sizes_of, table
@@ -57,13 +65,32 @@ def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) ->
     ]
 
 
+def instructions_per_transfer(
+    url: str, fixture: WriteFixture, source: Path | None, rounds: int
+) -> tuple[int, str]:
+    """Instructions one W2 transfer costs the app, and the batches its engine committed."""
+    arguments = [url, fixture.api_key, str(fixture.hot_account), str(fixture.accounts_file)]
+    return instructions_per_request(
+        "transfer_requests.py", arguments, source, rounds, ROUND_REQUESTS
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_version_arguments(parser)
+    parser.add_argument(
+        "--instructions", type=int, default=0, metavar="N",
+        help=f"also count a W2 transfer's instructions over N rounds of {ROUND_REQUESTS} "
+        "(needs valgrind)",
+    )  # fmt: skip
     arguments = parser.parse_args()
     ensure_wrk()
+    if arguments.instructions:
+        require_valgrind()
     sizes = sizes_of(arguments)
     rows: list[Round] = []
+    counts: dict[str, int] = {}
+    batches: dict[str, str] = {}
     with served_versions(arguments) as versions, tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
         for number in range(1, arguments.rounds + 1):
@@ -71,7 +98,27 @@ def main() -> None:
                 say(f"round {number}: {version}")
                 figures = one_round(arguments.postgresql_url, source, sizes, work)
                 rows.append((number, version, figures))
+        if arguments.instructions:
+            url = recreate_database(arguments.postgresql_url, DATABASE_NAME)
+            fixture = prepare_write_database(
+                url, ACCOUNTS, work / "accounts.txt", fund_customers=True
+            )
+            for version, source in versions:
+                say(f"{version}: counting the instructions of a W2 transfer")
+                counts[version], committed = instructions_per_transfer(
+                    url, fixture, source, arguments.instructions
+                )
+                batches[version] = f"({committed} batches)"
+            if not verify("compare", url, work / "verify.log"):
+                sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
+            drop_database(arguments.postgresql_url, DATABASE_NAME)
     print(table(rows, versions, COLUMNS, ",.0f"))
+    if counts:
+        title = (
+            "\ninstructions per W2 transfer (the app, in process; "
+            f"{arguments.instructions} rounds of {ROUND_REQUESTS})"
+        )
+        print(counts_table(title, counts, versions, batches))
 
 
 if __name__ == "__main__":

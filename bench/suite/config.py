@@ -18,6 +18,9 @@ TALLYBOOK_BIN = REPOSITORY / ".venv" / "bin"
 CLIENTS = 64
 ACCOUNTS = 10_000
 BATCH_TRANSFERS = 1_000
+# compare_writes.py --instructions: concurrent transfers a counted round sends (see
+# transfer_requests.py)
+ROUND_REQUESTS = 32
 HISTORY_PAGE = 100
 HISTORY_DEPTH = 100_000
 
