@@ -12,6 +12,7 @@ import pytest
 
 from tallybook.ledger import Ledger, errors
 from tallybook.ledger.accounts import AccountChanges
+from tallybook.ledger.decimals_in_use import DecimalsInUse
 from tallybook.ledger.engine import Outcome, Work, _run_batch
 from tallybook.ledger.steps import StepResult
 from tallybook.model import SystemAccount, TransferStatus
@@ -33,7 +34,9 @@ def book(ledger: Ledger) -> Book:
 
 def one_batch(ledger: Ledger, batch: list[Work]) -> list[Outcome]:
     with ledger.database.write() as connection:
-        outcomes, _lock_seconds = _run_batch(connection, batch, ledger.clock)
+        outcomes, _lock_seconds = _run_batch(
+            connection, batch, ledger.clock, decimals_in_use=DecimalsInUse()
+        )
     return outcomes
 
 

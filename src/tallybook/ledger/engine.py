@@ -54,6 +54,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tallybook.ledger import errors, posting, steps
 from tallybook.ledger.clock import Clock
 from tallybook.ledger.commands import Command, ExpireDueHolds, PostingResult, ReverseTransfer
+from tallybook.ledger.decimals_in_use import CurrencyKey, DecimalsInUse
 from tallybook.ledger.steps import Step, StepResult
 from tallybook.model import Transfer
 from tallybook.storage import accounts_repository, posting_repository
@@ -196,13 +197,16 @@ class PostingEngine:
         max_batch_commands: int,
         max_batch_wait_seconds: float,
         max_attempts: int,
+        decimals_in_use: DecimalsInUse | None = None,
     ) -> None:
-        """The limits come from `Settings` (their defaults are there, and only there)."""
+        """The limits come from `Settings` (their defaults are there, and only there).
+        `decimals_in_use`: shared with the `Ledger`, which presents what the engine wrote."""
         self._database = database
         self._clock = clock
         self._max_batch_commands = max_batch_commands
         self._max_batch_wait_seconds = max_batch_wait_seconds
         self._max_attempts = max_attempts
+        self._decimals_in_use = decimals_in_use or DecimalsInUse()
         self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -310,6 +314,7 @@ class PostingEngine:
                         [w.command for w in batch],
                         self._clock,
                         look_up_claims=look_up_claims,
+                        decimals_in_use=self._decimals_in_use,
                     )
                     applied = time.perf_counter()
             except (OperationalError, IntegrityError, _UnseenReplay) as exc:
@@ -408,7 +413,12 @@ def _not_before_chain_heads(now: datetime, locked: Iterable[LockedBalance]) -> d
 
 
 def _run_batch(
-    connection: Connection, batch: list[Work], clock: Clock, *, look_up_claims: bool = True
+    connection: Connection,
+    batch: list[Work],
+    clock: Clock,
+    *,
+    decimals_in_use: DecimalsInUse,
+    look_up_claims: bool = True,
 ) -> tuple[list[Outcome], float]:
     """One transaction: read, lock, apply every command in memory, write. Caller commits.
     Returns each command's outcome and the seconds spent in the locking statements.
@@ -447,12 +457,7 @@ def _run_batch(
     touched.update(item for step in step_list for item in step.footprint(book))
     locking = time.perf_counter()
     accounts = posting_repository.lock_accounts(connection, {account for _, account, _ in touched})
-    decimals = {
-        (currency.tenant_id, currency.code): currency.decimals
-        for currency in accounts_repository.list_currencies(
-            connection, {tenant for tenant, _, _ in touched}
-        )
-    }
+    decimals = _currency_decimals(connection, touched, bool(step_list), decimals_in_use)
     # Lock only balances that can exist: the account is the command's tenant's and the
     # currency is configured. Anything else is refused by `posting` without touching a row.
     lockable = {
@@ -468,6 +473,13 @@ def _run_batch(
         {account_id: account.tenant_id for account_id, account in accounts.items()},
     )
     lock_seconds += time.perf_counter() - locking
+    decimals_in_use.remember(
+        {
+            (balance.tenant_id, balance.currency): decimals[(balance.tenant_id, balance.currency)]
+            for balance in balances.values()
+            if not balance.is_new
+        }
+    )
     now = _not_before_chain_heads(now, balances.values())
     resolutions = posting_repository.find_resolutions(connection, referenced.keys())
     reversal_targets = {c.transfer_id for c in commands if isinstance(c, ReverseTransfer)}
@@ -518,3 +530,23 @@ def _claimed_keys(
     statement when they have none)."""
     slots = {slot for command in commands for slot in posting.idempotency_slots(command)}
     return posting_repository.find_by_idempotency_keys(connection, slots)
+
+
+def _currency_decimals(
+    connection: Connection,
+    touched: Iterable[tuple[UUID, UUID, str]],
+    has_steps: bool,
+    decimals_in_use: DecimalsInUse,
+) -> dict[CurrencyKey, int]:
+    """The decimals of the currencies a batch's commands move (`touched`: their footprints),
+    without a read when all are in use and remembered (see `DecimalsInUse`); else those of
+    every currency of the batch's tenants. Why not for steps: a step may word an amount in a
+    currency beyond its footprint, which the remembered ones may lack."""
+    if not has_steps:
+        known = decimals_in_use.known({(tenant, currency) for tenant, _, currency in touched})
+        if known is not None:
+            return known
+    currencies = accounts_repository.list_currencies(
+        connection, {tenant for tenant, _, _ in touched}
+    )
+    return {(currency.tenant_id, currency.code): currency.decimals for currency in currencies}

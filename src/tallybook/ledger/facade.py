@@ -25,6 +25,7 @@ from tallybook.ledger import accounts, archive, history
 from tallybook.ledger.accounts import AccountView
 from tallybook.ledger.clock import Clock, SystemClock
 from tallybook.ledger.commands import Command, PostingResult
+from tallybook.ledger.decimals_in_use import DecimalsInUse
 from tallybook.ledger.engine import PostingEngine
 from tallybook.ledger.errors import TransferNotFound, UnknownCurrency, ValidationError
 from tallybook.ledger.money import to_minor_units
@@ -73,7 +74,7 @@ class Ledger:
         self.database = database
         self.clock: Clock = clock or SystemClock()
         self._system_accounts: dict[tuple[UUID, SystemAccount, str], Account] = {}
-        self._decimals_in_use: dict[tuple[UUID, str], int] = {}
+        self._decimals_in_use = DecimalsInUse()  # shared with the engine, which fills it too
         # Live API keys by hash, for `auth.keys.resolve_key`; emptied by `revoke_key`.
         self.key_cache = KeyCache(settings.api_key_cache_seconds)
         self.engine = PostingEngine(
@@ -82,6 +83,7 @@ class Ledger:
             max_batch_commands=settings.engine_max_batch_commands,
             max_batch_wait_seconds=settings.engine_max_batch_wait_seconds,
             max_attempts=settings.engine_max_attempts,
+            decimals_in_use=self._decimals_in_use,
         )
 
     @classmethod
@@ -262,27 +264,22 @@ class Ledger:
         self, tenant_id: UUID, codes: Collection[str]
     ) -> dict[str, int] | None:
         """`decimals_in_use` if every code is remembered already (no read), else None."""
-        known = self._decimals_in_use
-        if any((tenant_id, code) not in known for code in codes):
+        known = self._decimals_in_use.known([(tenant_id, code) for code in codes])
+        if known is None:
             return None
-        return {code: known[(tenant_id, code)] for code in codes}
+        return {code: decimals for (_, code), decimals in known.items()}
 
     def decimals_in_use(self, tenant_id: UUID, codes: Collection[str]) -> dict[str, int]:
         """The decimals of currencies the caller knows hold balances (those of a written
-        transfer). Remembered once read: `configure_currency` refuses to change the decimals
-        of a currency in use, so presenting a transfer needs no read after the first."""
+        transfer). Remembered once read (see `DecimalsInUse`), so presenting a transfer
+        needs no read after the first."""
         known = self.known_decimals_in_use(tenant_id, codes)
         if known is not None:
             return known
         configured = {currency.code: currency.decimals for currency in self.currencies(tenant_id)}
-        for code in codes:
-            if code in configured:
-                self._decimals_in_use[(tenant_id, code)] = configured[code]
-        return {
-            code: self._decimals_in_use[(tenant_id, code)]
-            for code in codes
-            if (tenant_id, code) in self._decimals_in_use
-        }
+        in_use = {code: configured[code] for code in codes if code in configured}
+        self._decimals_in_use.remember({(tenant_id, code): d for code, d in in_use.items()})
+        return in_use
 
     def update_account(
         self, tenant_id: UUID, account_id: UUID, changes: accounts.AccountChanges
