@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import httpx
 
 from tallybook.api.app import create_app
-from tallybook.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for `suite`
+from suite.instructions import counted_app_settings
 
 
 async def send(database_url: str, path: str, api_key: str, count: int) -> None:
-    app = create_app(Settings(database_url=database_url))
+    app = create_app(counted_app_settings(database_url))
     headers = {"Authorization": f"Bearer {api_key}"}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -24,10 +24,10 @@ import httpx
 
 from tallybook.api.app import create_app
 from tallybook.ledger import Ledger
-from tallybook.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for `suite`
 from suite.config import ROUND_REQUESTS
+from suite.instructions import counted_app_settings
 from suite.tallybook_writes import TRANSFER_TEMPLATE  # W2's own body
 
 # Long enough that a busy engine gathers the rest of a round under valgrind, which runs
@@ -38,10 +38,11 @@ GATHER_WINDOW_SECONDS = 0.2
 async def send(
     database_url: str, api_key: str, hot_account: str, customers: list[str], rounds: int
 ) -> None:
-    settings = Settings(
-        database_url=database_url,
-        engine_max_batch_commands=ROUND_REQUESTS - 1,
-        engine_max_batch_wait_seconds=GATHER_WINDOW_SECONDS,
+    settings = counted_app_settings(database_url).model_copy(
+        update={
+            "engine_max_batch_commands": ROUND_REQUESTS - 1,
+            "engine_max_batch_wait_seconds": GATHER_WINDOW_SECONDS,
+        }
     )
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
