@@ -108,7 +108,7 @@ def main() -> None:
                 counts[version], committed = instructions_per_transfer(
                     url, fixture, source, arguments.instructions
                 )
-                batches[version] = f"({committed} batches)"
+                batches[version] = f"({committed})"
             if not verify("compare", url, work / "verify.log"):
                 sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
             drop_database(arguments.postgresql_url, DATABASE_NAME)

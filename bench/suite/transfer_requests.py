@@ -31,8 +31,9 @@ from suite.instructions import counted_app_settings
 from suite.tallybook_writes import TRANSFER_TEMPLATE  # W2's own body
 
 # Long enough that a busy engine gathers the rest of a round under valgrind, which runs
-# threads one at a time and about fifty times slower.
-GATHER_WINDOW_SECONDS = 0.2
+# threads one at a time and about fifty times slower: the batch closes as soon as the round
+# is in, and with 0.2 s a faster engine came back for it before the round was, and split it.
+GATHER_WINDOW_SECONDS = 5.0
 
 
 async def send(
