@@ -1,7 +1,8 @@
 """Idempotency keys are claimed by the write: a batch's first attempt does not read its keys
 first. A retried request in it is found either by the unique (tenant, key) constraint at the
-write or, when the request is refused this time, by reading the keys of the refused commands;
-the batch is then applied again with its keys read, and the retry gets its first result.
+write or, when it writes no transfer this time (refused, or a balance set to what it already
+is), by reading the keys the batch does not write; the batch is then applied again with its
+keys read, and the retry gets its first result.
 
 The batches are formed by hand (an engine of the test's own, never started, runs each batch on
 the test's thread), so the commands really share one batch whatever the timing.
@@ -20,7 +21,7 @@ import pytest
 from sqlalchemy import event
 
 from tallybook.ledger import CreateTransfer, Ledger, engine, errors
-from tallybook.ledger.commands import Command, PostingResult
+from tallybook.ledger.commands import Command, PostingResult, SetBalance
 from tallybook.ledger.engine import EngineStatistics, PostingEngine, _Work
 from tallybook.model import TransferType
 from tests.support import Book, available, open_book, top_up
@@ -127,6 +128,24 @@ def test_a_retried_request_that_would_be_refused_now_still_gets_its_first_result
     assert again.transfer == first.transfer
     assert own.statistics.retries == 1
     assert available(ledger, book, book.alice) == 0
+
+
+def test_a_retried_balance_set_that_has_nothing_left_to_do_still_gets_its_first_result(
+    ledger: Ledger, book: Book
+) -> None:
+    set_to_forty = SetBalance(
+        book.tenant.id, book.alice, book.world, book.currency, Decimal("40.00"),
+        idempotency_key="set-1",
+    )  # fmt: skip
+    first = ledger.execute(set_to_forty)
+
+    with own_engine(ledger) as own:
+        (again,) = own.batch(set_to_forty)  # alice holds 40.00: it would write nothing
+
+    assert isinstance(again, PostingResult) and again.replayed
+    assert again.transfers == first.transfers and len(first.transfers) == 1
+    assert own.statistics.retries == 1
+    assert available(ledger, book, book.alice) == 4000
 
 
 def test_a_refused_request_with_a_new_key_stays_refused_after_one_read_of_its_key(

@@ -20,12 +20,14 @@ general-purpose database go past that database's per-transaction limit.
 Idempotency keys are claimed by the write itself: the unique (tenant, key) constraint on
 transfers refuses a key claimed before. A batch's first attempt therefore does not look its
 keys up (a read the size of the batch, and usually empty): a retried request it holds either
-fails the write on that constraint or is refused (its re-evaluation found, say, the funds
-spent by its first run), and a refused command's keys are then looked up. Either way the
-batch is rolled back and applied again with every key looked up, which answers the retry with
-its first result (see `posting._replay`). For a while after one, every batch looks its keys up
-first (`LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS`), so a burst of retried requests costs one
-wasted attempt, not one a batch. A batch whose first attempt is its last looks up too.
+fails the write on that constraint or writes no transfer this time (refused: its
+re-evaluation found, say, the funds spent by its first run; or done without one: a balance
+set to what it already is), and the keys the batch will not write are looked up before it
+writes. Either way the batch is rolled back and applied again with every key looked up,
+which answers the retry with its first result (see `posting._replay`). For a while after
+one, every batch looks its keys up first (`LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS`), so a
+burst of retried requests costs one wasted attempt, not one a batch. A batch whose first
+attempt is its last looks up too.
 
 Failures. A lost race (deadlock, a unique key claimed by another process, SQLite busy) rolls
 the batch back and retries it, re-reading everything; after `max_attempts` a batch is split
@@ -127,9 +129,10 @@ _STOP = None
 
 
 class _UnseenReplay(Exception):
-    """A command refused by an attempt that did not look its keys up holds a key claimed
-    before: it may be a retried request, whose answer is its first result. The attempt is
-    rolled back (nothing was written) and the batch applied again with its keys looked up."""
+    """A command whose key an attempt that did not look its keys up will not write (refused,
+    or done without a transfer) holds a key claimed before: it may be a retried request,
+    whose answer is its first result. The attempt is rolled back (nothing was written) and
+    the batch applied again with its keys looked up."""
 
 
 class WorkSource(Protocol[T_co]):
@@ -504,13 +507,7 @@ def _run_batch(
         except errors.LedgerError as refused:
             outcomes.append(refused)
     if not look_up_claims:
-        refused_commands = [
-            work
-            for work, outcome in zip(batch, outcomes, strict=True)
-            if isinstance(outcome, errors.LedgerError) and not isinstance(work, Step)
-        ]
-        if _claimed_keys(connection, refused_commands):
-            raise _UnseenReplay
+        _refuse_unseen_replays(connection, commands, context.new_transfers)
     posting_repository.append(
         connection,
         context.new_transfers,
@@ -530,6 +527,21 @@ def _claimed_keys(
     statement when they have none)."""
     slots = {slot for command in commands for slot in posting.idempotency_slots(command)}
     return posting_repository.find_by_idempotency_keys(connection, slots)
+
+
+def _refuse_unseen_replays(
+    connection: Connection, commands: Iterable[Command], new_transfers: Iterable[Transfer]
+) -> None:
+    """Raise `_UnseenReplay` when a key of `commands` that the batch will not write was
+    claimed before: the command that holds it may be a retried request, refused this time or
+    done without a transfer (a balance set to what it already is), whose answer is its first
+    result. A key the batch writes needs no read: the write meets the unique constraint."""
+    written = {(transfer.tenant_id, transfer.idempotency_key) for transfer in new_transfers}
+    unwritten = {
+        slot for command in commands for slot in posting.idempotency_slots(command)
+    } - written
+    if posting_repository.find_by_idempotency_keys(connection, unwritten):
+        raise _UnseenReplay
 
 
 def _currency_decimals(
