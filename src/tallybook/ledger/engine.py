@@ -433,6 +433,7 @@ def _run_batch(
     commands = [work for work in batch if not isinstance(work, Step)]
     step_list = [work for work in batch if isinstance(work, Step)]
     claimed = _claimed_keys(connection, commands) if look_up_claims else {}
+    digests = [None if isinstance(work, Step) else posting.request_digest(work) for work in batch]
     # Wallet-flow records come first in the lock order: records, accounts, balances.
     step_claims = steps.find_claims(connection, step_list)
     locking = time.perf_counter()
@@ -498,12 +499,12 @@ def _run_batch(
         due_holds=due_holds,
     )
     outcomes: list[Outcome] = []
-    for work in batch:
+    for work, digest in zip(batch, digests, strict=True):
         try:
             if isinstance(work, Step):
                 outcomes.append(steps.apply_step(context, book, work))
             else:
-                outcomes.append(posting.apply(context, work))
+                outcomes.append(posting.apply(context, work, digest))
         except errors.LedgerError as refused:
             outcomes.append(refused)
     if not look_up_claims:
