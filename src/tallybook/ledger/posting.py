@@ -181,7 +181,7 @@ def footprint(
 
 
 def request_digest(command: Command) -> str | None:
-    """What `apply` takes as the command's `digest`: its request hash if it has a key (the
+    """What `apply` takes as the command's `key_hash`: its request hash if it has a key (the
     hash its transfers are stored with, see `commands.request_hash`), else None.
 
     Why apart from `apply`: it depends on the command alone, so the engine works it out
@@ -191,14 +191,13 @@ def request_digest(command: Command) -> str | None:
     return request_hash(command) if idempotency_slots(command) else None
 
 
-def apply(context: BatchContext, command: Command, digest: str | None) -> PostingResult:
-    """Apply one command to the batch, or raise a LedgerError and change nothing. `digest`:
+def apply(context: BatchContext, command: Command, key_hash: str | None) -> PostingResult:
+    """Apply one command to the batch, or raise a LedgerError and change nothing. `key_hash`:
     `request_digest(command)`."""
-    replay = _replay(context, command, digest)
+    replay = _replay(context, command, key_hash)
     if replay is not None:
         return replay
     unit = Unit(context)
-    key_hash = digest
     if isinstance(command, CreateTransfer):
         written: tuple[Transfer, ...] = (_create(unit, command, command.idempotency_key, key_hash),)
     elif isinstance(command, TransferBatch):
@@ -231,7 +230,7 @@ def _refuse_flow_owned(
         raise errors.TransferOwnedByFlow(transfer_id, transfer.flow, field)
 
 
-def _replay(context: BatchContext, command: Command, digest: str | None) -> PostingResult | None:
+def _replay(context: BatchContext, command: Command, key_hash: str | None) -> PostingResult | None:
     """The first result again for a retried key; a conflict for a reused one; else None."""
     slots = idempotency_slots(command)
     if not slots:
@@ -242,7 +241,7 @@ def _replay(context: BatchContext, command: Command, digest: str | None) -> Post
     if all(transfer is None for transfer in found):
         return None
     earlier = [transfer for transfer in found if transfer is not None]
-    if len(earlier) != len(slots) or any(t.request_hash != digest for t in earlier):
+    if len(earlier) != len(slots) or any(t.request_hash != key_hash for t in earlier):
         raise errors.IdempotencyConflict(command.idempotency_key or "")
     return PostingResult(transfers=tuple(earlier), replayed=True)
 
