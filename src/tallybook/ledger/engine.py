@@ -129,10 +129,10 @@ _STOP = None
 
 
 class _UnseenReplay(Exception):
-    """A command whose key an attempt that did not look its keys up will not write (refused,
-    or done without a transfer) holds a key claimed before: it may be a retried request,
-    whose answer is its first result. The attempt is rolled back (nothing was written) and
-    the batch applied again with its keys looked up."""
+    """An attempt that did not look its keys up will not write one of them (its command was
+    refused, or done without a transfer), and that key was claimed before: the command may be
+    a retried request, whose answer is its first result. The attempt is rolled back (nothing
+    was written) and the batch applied again with its keys looked up."""
 
 
 class WorkSource(Protocol[T_co]):
@@ -300,12 +300,13 @@ class PostingEngine:
 
     def _process(self, batch: list[_Work]) -> None:
         last_error: Exception | None = None
+        met_replay = False  # the last attempt failed on a key it had not looked up
         look_up_claims = self._max_attempts == 1 or time.monotonic() < self._look_up_claims_until
         for attempt in range(self._max_attempts):
             if attempt:
                 for observer in self._observers:
                     observer.batch_retried(_retry_reason(last_error))
-                if look_up_claims:  # a lost race: let the other side finish first
+                if not met_replay:  # a lost race: let the other side finish first
                     time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
                 look_up_claims = True
             started = time.perf_counter()
@@ -321,7 +322,8 @@ class PostingEngine:
                     )
                     applied = time.perf_counter()
             except (OperationalError, IntegrityError, _UnseenReplay) as exc:
-                if not look_up_claims and not isinstance(exc, OperationalError):
+                met_replay = not look_up_claims and not isinstance(exc, OperationalError)
+                if met_replay:
                     self._look_up_claims_until = (
                         time.monotonic() + LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS
                     )
@@ -432,7 +434,10 @@ def _run_batch(
     now = clock.now()
     commands = [work for work in batch if not isinstance(work, Step)]
     step_list = [work for work in batch if isinstance(work, Step)]
-    claimed = _claimed_keys(connection, commands) if look_up_claims else {}
+    slots = {slot for command in commands for slot in posting.idempotency_slots(command)}
+    claimed = (
+        posting_repository.find_by_idempotency_keys(connection, slots) if look_up_claims else {}
+    )
     digests = [None if isinstance(work, Step) else posting.request_digest(work) for work in batch]
     # Wallet-flow records come first in the lock order: records, accounts, balances.
     step_claims = steps.find_claims(connection, step_list)
@@ -461,7 +466,9 @@ def _run_batch(
     touched.update(item for step in step_list for item in step.footprint(book))
     locking = time.perf_counter()
     accounts = posting_repository.lock_accounts(connection, {account for _, account, _ in touched})
-    decimals = _currency_decimals(connection, touched, bool(step_list), decimals_in_use)
+    decimals, decimals_read = _currency_decimals(
+        connection, touched, bool(step_list), decimals_in_use
+    )
     # Lock only balances that can exist: the account is the command's tenant's and the
     # currency is configured. Anything else is refused by `posting` without touching a row.
     lockable = {
@@ -477,13 +484,9 @@ def _run_batch(
         {account_id: account.tenant_id for account_id, account in accounts.items()},
     )
     lock_seconds += time.perf_counter() - locking
-    decimals_in_use.remember(
-        {
-            (balance.tenant_id, balance.currency): decimals[(balance.tenant_id, balance.currency)]
-            for balance in balances.values()
-            if not balance.is_new
-        }
-    )
+    if decimals_read:  # those of the currencies the locked balances show in use
+        in_use = {(b.tenant_id, b.currency) for b in balances.values() if not b.is_new}
+        decimals_in_use.remember({key: decimals[key] for key in in_use})
     now = _not_before_chain_heads(now, balances.values())
     resolutions = posting_repository.find_resolutions(connection, referenced.keys())
     reversal_targets = {c.transfer_id for c in commands if isinstance(c, ReverseTransfer)}
@@ -508,7 +511,7 @@ def _run_batch(
         except errors.LedgerError as refused:
             outcomes.append(refused)
     if not look_up_claims:
-        _refuse_unseen_replays(connection, commands, context.new_transfers)
+        _refuse_unseen_replays(connection, slots, context.new_transfers)
     posting_repository.append(
         connection,
         context.new_transfers,
@@ -521,27 +524,17 @@ def _run_batch(
     return outcomes, lock_seconds
 
 
-def _claimed_keys(
-    connection: Connection, commands: Iterable[Command]
-) -> dict[posting.IdempotencySlot, Transfer]:
-    """The transfers that claimed any idempotency key of `commands` before this batch (no
-    statement when they have none)."""
-    slots = {slot for command in commands for slot in posting.idempotency_slots(command)}
-    return posting_repository.find_by_idempotency_keys(connection, slots)
-
-
 def _refuse_unseen_replays(
-    connection: Connection, commands: Iterable[Command], new_transfers: Iterable[Transfer]
+    connection: Connection,
+    slots: set[posting.IdempotencySlot],
+    new_transfers: Iterable[Transfer],
 ) -> None:
-    """Raise `_UnseenReplay` when a key of `commands` that the batch will not write was
+    """Raise `_UnseenReplay` when one of the batch's keys (`slots`) that it will not write was
     claimed before: the command that holds it may be a retried request, refused this time or
     done without a transfer (a balance set to what it already is), whose answer is its first
     result. A key the batch writes needs no read: the write meets the unique constraint."""
     written = {(transfer.tenant_id, transfer.idempotency_key) for transfer in new_transfers}
-    unwritten = {
-        slot for command in commands for slot in posting.idempotency_slots(command)
-    } - written
-    if posting_repository.find_by_idempotency_keys(connection, unwritten):
+    if posting_repository.find_by_idempotency_keys(connection, slots - written):
         raise _UnseenReplay
 
 
@@ -550,16 +543,17 @@ def _currency_decimals(
     touched: Iterable[tuple[UUID, UUID, str]],
     has_steps: bool,
     decimals_in_use: DecimalsInUse,
-) -> dict[CurrencyKey, int]:
+) -> tuple[dict[CurrencyKey, int], bool]:
     """The decimals of the currencies a batch's commands move (`touched`: their footprints),
-    without a read when all are in use and remembered (see `DecimalsInUse`); else those of
-    every currency of the batch's tenants. Why not for steps: a step may word an amount in a
-    currency beyond its footprint, which the remembered ones may lack."""
+    and whether they were read: not when all are in use and remembered (see
+    `DecimalsInUse`); else those of every currency of the batch's tenants are. Why not for
+    steps: a step may word an amount in a currency beyond its footprint, which the remembered
+    ones may lack."""
     if not has_steps:
         known = decimals_in_use.known({(tenant, currency) for tenant, _, currency in touched})
         if known is not None:
-            return known
+            return known, False
     currencies = accounts_repository.list_currencies(
         connection, {tenant for tenant, _, _ in touched}
     )
-    return {(currency.tenant_id, currency.code): currency.decimals for currency in currencies}
+    return {(c.tenant_id, c.code): c.decimals for c in currencies}, True
