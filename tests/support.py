@@ -9,7 +9,7 @@ from uuid import UUID
 
 from tallybook.auth.cache import KeyCache
 from tallybook.ledger import CreateTransfer, Ledger
-from tallybook.model import SystemAccount, Tenant, TransferType
+from tallybook.model import References, SystemAccount, Tenant, TransferType
 
 
 class ManualClock:
@@ -78,6 +78,23 @@ def top_up(ledger: Ledger, book: Book, account_id: UUID, amount: str) -> None:
             book.currency,
             TransferType.TOPUP,
         )
+    )
+
+
+def pay(
+    book: Book, amount: str, *, key: str | None = None, pending: bool = False
+) -> CreateTransfer:
+    """Alice pays the platform for an order (a hold, with `pending`)."""
+    return CreateTransfer(
+        book.tenant.id,
+        book.alice,
+        book.revenue,
+        Decimal(amount),
+        book.currency,
+        TransferType.ORDER_PAYMENT,
+        References(order_number="ORD-1", country_code="CN"),
+        pending=pending,
+        idempotency_key=key,
     )
 
 

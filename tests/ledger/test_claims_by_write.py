@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tallybook.ledger import CreateTransfer, Ledger, engine, errors
+from tallybook.ledger import Ledger, engine, errors
 from tallybook.ledger.commands import Command, PostingResult, SetBalance
 from tallybook.ledger.engine import EngineStatistics, PostingEngine, _Work
-from tallybook.model import TransferType
-from tests.support import Book, available, open_book, top_up
+from tests.support import Book, available, open_book, pay, top_up
 
 KEY_LOOKUP = re.compile(r"idempotency_key (=|IN)")
 
@@ -34,18 +33,6 @@ def book(ledger: Ledger) -> Book:
     book = open_book(ledger)
     top_up(ledger, book, book.alice, "100.00")
     return book
-
-
-def pay(book: Book, amount: str, key: str) -> CreateTransfer:
-    return CreateTransfer(
-        book.tenant.id,
-        book.alice,
-        book.revenue,
-        Decimal(amount),
-        book.currency,
-        TransferType.ORDER_PAYMENT,
-        idempotency_key=key,
-    )
 
 
 class OwnEngine:
@@ -91,7 +78,7 @@ def own_engine(ledger: Ledger, *, max_attempts: int = 5) -> Iterator[OwnEngine]:
 
 def test_a_batch_of_new_keys_writes_without_reading_them_first(ledger: Ledger, book: Book) -> None:
     with own_engine(ledger) as own:
-        outcomes = own.batch(pay(book, "10.00", "order-1"), pay(book, "20.00", "order-2"))
+        outcomes = own.batch(pay(book, "10.00", key="order-1"), pay(book, "20.00", key="order-2"))
 
     assert all(isinstance(o, PostingResult) and not o.replayed for o in outcomes)
     assert own.key_lookups == 0
@@ -100,11 +87,13 @@ def test_a_batch_of_new_keys_writes_without_reading_them_first(ledger: Ledger, b
 
 
 def test_a_retried_request_among_new_ones_gets_its_first_result(ledger: Ledger, book: Book) -> None:
-    first = ledger.execute(pay(book, "10.00", "order-1"))
+    first = ledger.execute(pay(book, "10.00", key="order-1"))
 
     with own_engine(ledger) as own:
         fresh, again, other = own.batch(
-            pay(book, "20.00", "order-2"), pay(book, "10.00", "order-1"), pay(book, "5", "order-3")
+            pay(book, "20.00", key="order-2"),
+            pay(book, "10.00", key="order-1"),
+            pay(book, "5", key="order-3"),
         )
 
     assert isinstance(again, PostingResult) and again.replayed
@@ -119,10 +108,10 @@ def test_a_retried_request_among_new_ones_gets_its_first_result(ledger: Ledger, 
 def test_a_retried_request_that_would_be_refused_now_still_gets_its_first_result(
     ledger: Ledger, book: Book
 ) -> None:
-    first = ledger.execute(pay(book, "100.00", "order-1"))  # every cent alice had
+    first = ledger.execute(pay(book, "100.00", key="order-1"))  # every cent alice had
 
     with own_engine(ledger) as own:
-        (again,) = own.batch(pay(book, "100.00", "order-1"))
+        (again,) = own.batch(pay(book, "100.00", key="order-1"))
 
     assert isinstance(again, PostingResult) and again.replayed
     assert again.transfer == first.transfer
@@ -152,7 +141,7 @@ def test_a_refused_request_with_a_new_key_stays_refused_after_one_read_of_its_ke
     ledger: Ledger, book: Book
 ) -> None:
     with own_engine(ledger) as own:
-        (refused,) = own.batch(pay(book, "100.01", "order-1"))
+        (refused,) = own.batch(pay(book, "100.01", key="order-1"))
 
     assert isinstance(refused, errors.InsufficientFunds)
     assert own.key_lookups == 1
@@ -163,10 +152,10 @@ def test_a_refused_request_with_a_new_key_stays_refused_after_one_read_of_its_ke
 def test_a_key_reused_for_another_request_is_a_conflict(
     ledger: Ledger, book: Book, amount: str
 ) -> None:
-    ledger.execute(pay(book, "10.00", "order-1"))
+    ledger.execute(pay(book, "10.00", key="order-1"))
 
     with own_engine(ledger) as own:
-        (reused,) = own.batch(pay(book, amount, "order-1"))
+        (reused,) = own.batch(pay(book, amount, key="order-1"))
 
     assert isinstance(reused, errors.IdempotencyConflict)
     assert available(ledger, book, book.alice) == 9000
@@ -176,12 +165,12 @@ def test_after_a_retried_request_batches_read_their_keys_first_for_a_while(
     ledger: Ledger, book: Book, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(engine, "LOOK_UP_CLAIMS_AFTER_REPLAY_SECONDS", 3600.0)
-    ledger.execute(pay(book, "10.00", "order-1"))
-    ledger.execute(pay(book, "10.00", "order-2"))
+    ledger.execute(pay(book, "10.00", key="order-1"))
+    ledger.execute(pay(book, "10.00", key="order-2"))
 
     with own_engine(ledger) as own:
-        (first_retry,) = own.batch(pay(book, "10.00", "order-1"))
-        (second_retry,) = own.batch(pay(book, "10.00", "order-2"))
+        (first_retry,) = own.batch(pay(book, "10.00", key="order-1"))
+        (second_retry,) = own.batch(pay(book, "10.00", key="order-2"))
 
     assert isinstance(first_retry, PostingResult) and first_retry.replayed
     assert isinstance(second_retry, PostingResult) and second_retry.replayed
@@ -190,10 +179,10 @@ def test_after_a_retried_request_batches_read_their_keys_first_for_a_while(
 
 
 def test_an_engine_allowed_one_attempt_reads_its_keys_first(ledger: Ledger, book: Book) -> None:
-    first = ledger.execute(pay(book, "10.00", "order-1"))
+    first = ledger.execute(pay(book, "10.00", key="order-1"))
 
     with own_engine(ledger, max_attempts=1) as own:
-        (again,) = own.batch(pay(book, "10.00", "order-1"))
+        (again,) = own.batch(pay(book, "10.00", key="order-1"))
 
     assert isinstance(again, PostingResult) and again.transfer == first.transfer
     assert own.key_lookups == 1

@@ -16,29 +16,13 @@ from tallybook.ledger import (
     VoidPending,
     errors,
 )
-from tallybook.model import References, TransferStatus, TransferType
-from tests.support import Book, ManualClock, available, open_book, top_up
+from tallybook.model import TransferStatus, TransferType
+from tests.support import Book, ManualClock, available, open_book, pay, top_up
 
 
 @pytest.fixture
 def book(ledger: Ledger) -> Book:
     return open_book(ledger)
-
-
-def pay(
-    book: Book, amount: str, *, key: str | None = None, pending: bool = False
-) -> CreateTransfer:
-    return CreateTransfer(
-        book.tenant.id,
-        book.alice,
-        book.revenue,
-        Decimal(amount),
-        book.currency,
-        TransferType.ORDER_PAYMENT,
-        References(order_number="ORD-1", country_code="CN"),
-        pending=pending,
-        idempotency_key=key,
-    )
 
 
 def test_a_top_up_then_a_purchase_leaves_the_difference(ledger: Ledger, book: Book) -> None:
