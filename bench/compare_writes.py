@@ -44,6 +44,13 @@ DATABASE_NAME = "tb_compare_writes"
 COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
 
 
+def verify_and_drop(server_url: str, url: str, work: Path) -> None:
+    """`tallybook verify` on the comparison's database, then drop it; stop on any drift."""
+    if not verify("compare", url, work / "verify.log"):
+        sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
+    drop_database(server_url, DATABASE_NAME)
+
+
 def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
     """W1-W3 on a fresh database, served from `source` (a `src` directory; None: this tree)."""
     url = recreate_database(server_url, DATABASE_NAME)
@@ -52,9 +59,7 @@ def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) ->
         "compare", url, fixture, workers=2, sizes=sizes, work=work, uniform=True,
         source=source,
     )  # fmt: skip
-    if not verify("compare", url, work / "verify.log"):
-        sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
-    drop_database(server_url, DATABASE_NAME)
+    verify_and_drop(server_url, url, work)
     assert results.uniform is not None
     return [
         results.uniform.requests_per_second,
@@ -109,9 +114,7 @@ def main() -> None:
                     url, fixture, source, arguments.instructions
                 )
                 batches[version] = f"({committed})"
-            if not verify("compare", url, work / "verify.log"):
-                sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
-            drop_database(arguments.postgresql_url, DATABASE_NAME)
+            verify_and_drop(arguments.postgresql_url, url, work)
     print(table(rows, versions, COLUMNS, ",.0f"))
     if counts:
         title = (
