@@ -23,10 +23,9 @@ class Settings(BaseSettings):
         le=100_000,
         description="most commands the posting engine applies in one database transaction",
     )
-    # Why a window at all: docs/performance.md, "with the engine's gather window on"; why
-    # 3 ms and not 5: docs/architecture.md, "Take a batch".
+    # Why 5 ms and not off: docs/performance.md, "with the engine's gather window on".
     engine_max_batch_wait_seconds: float = Field(
-        default=0.003,
+        default=0.005,
         ge=0,
         le=1,
         description="when commands queue up while a batch commits (the engine is busy), how "
