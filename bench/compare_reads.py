@@ -2,10 +2,11 @@
 
 Why: a history page's time is mostly the server's Python, and this shared machine's speed
 drifts by a third within the hour, so two versions measured in separate runs say little about
-a change. Here they alternate, round after round, in one process tree (see compare_writes.py
-for the worktree the baseline is served from): each round serves one version with two
-workers and measures W5's first and deep page and W6's two balances as the suite does (one
-client, wrk, p50 in ms). The versions must read the same schema.
+a change. Here they alternate, round after round, each first in every other round, in one
+process tree (see compare_writes.py for the worktree the baseline is served from): each
+round serves one version with two workers and measures W5's first and deep page and W6's
+two balances as the suite does (one client, wrk, p50 in ms). The versions must read the
+same schema.
 
 With `--instructions N`, each version's first page is also counted in instructions under
 valgrind (N requests through the ASGI app in one process, less a run of none, divided by N):
@@ -30,7 +31,7 @@ from suite.loadgen import ensure_wrk
 from suite.postgres import drop_database, recreate_database
 from suite.processes import say
 from suite.servers import tallybook_server
-from suite.versions import Round, add_version_arguments, served_versions, sizes_of, table
+from suite.versions import Round, add_version_arguments, in_turn, served_versions, sizes_of, table
 
 DATABASE_NAME = "tb_compare_reads"
 COLUMNS = ("W5 first", "W5 deep", "W6 now", "W6 as of")
@@ -82,7 +83,7 @@ def main() -> None:
         say(f"a {sizes.history_entries:,}-entry history")
         fixture = load_history(url, shape_ending_an_hour_ago(sizes.history_entries))
         for number in range(1, arguments.rounds + 1):
-            for version, source in versions:
+            for version, source in in_turn(versions, number):
                 say(f"round {number}: {version}")
                 rows.append((number, version, one_round(url, fixture, source, sizes, work)))
         if arguments.instructions:

@@ -2,7 +2,7 @@
 
 Why: this shared machine's speed drifts by a third within the hour, so two versions measured
 in separate runs of the suite say little about a change. Here they alternate, round after
-round, in one process tree: the baseline served from a git worktree of `--baseline`, the
+round, each going first in every other round (`in_turn`), in one process tree: the baseline served from a git worktree of `--baseline`, the
 candidate from this tree; the table shows every round, then each version's medians and their
 ratio. Each round runs the suite's own W1-W3 sequence (uniform, hot, 1,000-transfer batches,
 one server session on a database just prepared), so what a long-lived server does to a
@@ -38,7 +38,7 @@ from suite.processes import say
 from suite.tallybook_setup import WriteFixture, prepare_write_database
 from suite.tallybook_writes import run_tallybook_writes
 from suite.verify import verify
-from suite.versions import Round, add_version_arguments, served_versions, sizes_of, table
+from suite.versions import Round, add_version_arguments, in_turn, served_versions, sizes_of, table
 
 DATABASE_NAME = "tb_compare_writes"
 COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
@@ -99,7 +99,7 @@ def main() -> None:
     with served_versions(arguments) as versions, tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
         for number in range(1, arguments.rounds + 1):
-            for version, source in versions:
+            for version, source in in_turn(versions, number):
                 say(f"round {number}: {version}")
                 figures = one_round(arguments.postgresql_url, source, sizes, work)
                 rows.append((number, version, figures))

@@ -49,6 +49,18 @@ def served_versions(arguments: argparse.Namespace) -> Iterator[tuple[Version, Ve
         yield (arguments.baseline[:12], baseline / "src"), candidate
 
 
+def in_turn(versions: tuple[Version, Version], number: int) -> tuple[Version, Version]:
+    """The two versions in the order round `number` (from 1) runs them: the baseline first in
+    odd rounds, the candidate first in even ones.
+
+    Why: with the baseline always first, the candidate always ran second, on a server just
+    left by the other version's round and its dropped database; in session 16 the candidate
+    ran slower in every workload's median (W2 0.87x) with changes that cost fewer
+    instructions, and nothing told that from a cost of running second.
+    """
+    return versions if number % 2 else (versions[1], versions[0])
+
+
 @contextmanager
 def worktree(revision: str) -> Iterator[Path]:
     """A checkout of `revision` beside the repository, removed afterwards."""
