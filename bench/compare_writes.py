@@ -2,13 +2,14 @@
 
 Why: this shared machine's speed drifts by a third within the hour, so two versions measured
 in separate runs of the suite say little about a change. Here they alternate, round after
-round, each going first in every other round (`in_turn`), in one process tree: the baseline served from a git worktree of `--baseline`, the
-candidate from this tree; the table shows every round, then each version's medians and their
-ratio. Each round runs the suite's own W1-W3 sequence (uniform, hot, 1,000-transfer batches,
-one server session on a database just prepared), so what a long-lived server does to a
-database that starts empty is part of what is measured. The databases are prepared by this
-tree's code: the baseline must have the same schema (no migration between the two).
-Every database is checked with `tallybook verify` before it is dropped.
+round, each going first in every other round (`in_turn`), in one process tree: the baseline
+served from a git worktree of `--baseline`, the candidate from this tree; the table shows
+every round, then each version's medians and their ratio. Each round runs the suite's own
+W1-W3 sequence (uniform, hot, 1,000-transfer batches, one server session on a database just
+prepared), so what a long-lived server does to a database that starts empty is part of what is
+measured. The databases are prepared by this tree's code: the baseline must have the same
+schema (no migration between the two). Every database is checked with `tallybook verify`
+before it is dropped.
 
     .venv/bin/python bench/compare_writes.py --baseline REV [--candidate REV] [--rounds 3] [--full]
 
