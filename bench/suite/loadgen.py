@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from suite.cpu import CpuSeconds
 from suite.processes import say
 
 WRK_THREADS = 2
@@ -59,13 +60,15 @@ def _lua_headers(headers: dict[str, str]) -> str:
 @dataclass(frozen=True)
 class LoadResult:
     """What wrk saw: completed requests, the latency percentiles of all requests, and every
-    kind of error (a non-2xx/3xx status, a timeout, a broken connection) summed."""
+    kind of error (a non-2xx/3xx status, a timeout, a broken connection) summed; with the
+    CPU time the run used when it was metered (`cpu.metered`)."""
 
     requests: int
     duration_seconds: float
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu: CpuSeconds | None = None
 
     @property
     def requests_per_second(self) -> float:

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from suite.config import ACCOUNTS, CLIENTS, Sizes
+from suite.cpu import CpuMeter
 from suite.loadgen import LoadResult
 from suite.processes import run_logged, say
 
@@ -68,22 +69,23 @@ def run(
     log_directory = work / f"pgbench-{name}-{clients}-log"
     log_directory.mkdir(exist_ok=True)
     say(f"  pgbench {name}: {clients} clients, {sizes.load_seconds} s")
-    output = run_logged(
-        [
-            "pgbench",
-            "--no-vacuum",
-            f"--client={clients}",
-            f"--jobs={min(2, clients)}",
-            f"--time={sizes.load_seconds}",
-            "--max-tries=10",
-            "--failures-detailed",
-            f"--file={script}",
-            "--log",
-            f"--log-prefix={log_directory}/tx",
-            url,
-        ],
-        work / "pgbench.log",
-    )
+    with CpuMeter() as meter:
+        output = run_logged(
+            [
+                "pgbench",
+                "--no-vacuum",
+                f"--client={clients}",
+                f"--jobs={min(2, clients)}",
+                f"--time={sizes.load_seconds}",
+                "--max-tries=10",
+                "--failures-detailed",
+                f"--file={script}",
+                "--log",
+                f"--log-prefix={log_directory}/tx",
+                url,
+            ],
+            work / "pgbench.log",
+        )
     latencies_ms: list[float] = []
     for log_file in log_directory.iterdir():
         for line in log_file.read_text(encoding="utf-8").splitlines():
@@ -103,4 +105,5 @@ def run(
         p50_ms=statistics.median(latencies_ms),
         p99_ms=latencies_ms[int(len(latencies_ms) * 0.99)],
         errors=int(failed.group(1)) if failed else 0,
+        cpu=meter.used,
     )

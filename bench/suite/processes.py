@@ -112,6 +112,13 @@ class Service:
         self._fail(f"not ready after {READY_TIMEOUT_SECONDS:.0f} s")
         raise AssertionError("unreachable")
 
+    @property
+    def process_group(self) -> int:
+        """The group of the server and every process it starts (its own session)."""
+        if self._process is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._process.pid
+
     def _fail(self, why: str) -> None:
         tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
         sys.exit(f"{self.name} {why} — see {self.log_path}\n{tail}")

@@ -26,13 +26,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
+from suite.cpu import CpuMeter
 from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
 from tallybook.ledger.ids import new_id
@@ -264,12 +265,14 @@ def run_batches(
         except BaseException as failure:
             failures.append(failure)
 
-    started = time.perf_counter()
-    workers = [threading.Thread(target=loop, args=(apply,)) for apply in appliers]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    with CpuMeter() as meter:
+        started = time.perf_counter()
+        workers = [threading.Thread(target=loop, args=(apply,)) for apply in appliers]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        elapsed_seconds = time.perf_counter() - started
     if failures:
         raise failures[0]
-    return latency_result(latencies_ms, time.perf_counter() - started, errors=0)
+    return replace(latency_result(latencies_ms, elapsed_seconds, errors=0), cpu=meter.used)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +35,12 @@ class Row:
     p99_ms: float | None
     errors: int | None
     note: str = ""
+    # CPU microseconds a unit of `throughput` (a transfer, or a request for req/s rows) over
+    # the run: every core's busy time, the measured server's processes, PostgreSQL's; None
+    # where the run was not metered or had no server of its own
+    machine_cpu_us: float | None = None
+    server_cpu_us: float | None = None
+    postgresql_cpu_us: float | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class Target:
     required: float
     comparison: Comparison
     unit: str  # "x" for ratios, "ms", "errors"
+    # why this machine cannot reach it, by the run's own figures (see ceilings.py); None
+    # when nothing measured rules it out
+    beyond: str | None = None
 
     @property
     def passed(self) -> bool | None:
@@ -90,8 +99,12 @@ class Report:
         required: float,
         comparison: Comparison = Comparison.AT_LEAST,
         unit: str = "x",
+        beyond: str | None = None,
     ) -> None:
-        self.targets.append(Target(workload, description, measured, required, comparison, unit))
+        target = Target(workload, description, measured, required, comparison, unit)
+        if target.passed is False:
+            target = replace(target, beyond=beyond)
+        self.targets.append(target)
 
     @property
     def ok(self) -> bool:
@@ -121,13 +134,52 @@ class Report:
                     f"{'':<3} {'  ' + target.description:<48} {'':>16} {'':>8} {'':>8} {'':>6}  "
                     f"{measured:>8} {required:>9} {target.verdict:>6}"
                 )
-        passed = sum(1 for t in self.targets if t.passed)
         lines.append("-" * len(header))
-        lines.append(f"targets: {passed} of {len(self.targets)} reached")
+        lines.append(self._summary())
+        lines.extend(self._cpu_table())
+        beyond = [t for t in self.targets if t.beyond]
+        if beyond:
+            lines.append("")
+            lines.append("missed, and beyond this machine by this run's figures:")
+            lines.extend(f"{t.workload:<3} {t.description}: {t.beyond}" for t in beyond)
+        lines.append("")
         for name, clean in self.verify.items():
             lines.append(f"verify {name}: {'clean' if clean else 'DRIFT'}")
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def _summary(self) -> str:
+        passed = sum(1 for t in self.targets if t.passed)
+        missed = [t for t in self.targets if t.passed is False]
+        summary = f"targets: {passed} of {len(self.targets)} reached"
+        if missed:
+            beyond = sum(1 for t in missed if t.beyond)
+            summary += (
+                f"; of the {len(missed)} missed, {beyond} beyond this machine by this run's "
+                f"own figures, {len(missed) - beyond} not shown so"
+            )
+        return summary
+
+    def _cpu_table(self) -> list[str]:
+        """Where the time goes: each metered row's CPU a transfer (a request for req/s rows),
+        split into the measured server, PostgreSQL and the rest (load generator, kernel)."""
+        metered = [row for row in self.rows if row.machine_cpu_us is not None]
+        if not metered:
+            return []
+        header = (
+            f"{'':<3} {'CPU a transfer (req/s rows: a request), us':<48} {'machine':>9} "
+            f"{'server':>9} {'PostgreSQL':>10} {'rest':>9}"
+        )
+        lines = ["", header, "-" * len(header)]
+        for row in metered:
+            assert row.machine_cpu_us is not None
+            rest = row.machine_cpu_us - (row.server_cpu_us or 0) - (row.postgresql_cpu_us or 0)
+            lines.append(
+                f"{row.workload:<3} {row.system[:48]:<48} {_micros(row.machine_cpu_us):>9} "
+                f"{_micros(row.server_cpu_us):>9} {_micros(row.postgresql_cpu_us):>10} "
+                f"{_micros(rest):>9}"
+            )
+        return lines
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +203,10 @@ def _number(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _micros(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
 
 
 def _figure(value: float, unit: str) -> str:

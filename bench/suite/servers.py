@@ -4,9 +4,11 @@ warm-up (not counted) followed by the measured run."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from suite.config import BASELINES_DIRECTORY, TALLYBOOK_BIN, Sizes
+from suite.cpu import CpuMeter
 from suite.loadgen import LoadResult, run_wrk
 from suite.processes import Service, free_port
 
@@ -66,8 +68,10 @@ def measure(
     sizes: Sizes,
     log_path: Path,
     read: bool = False,
+    server: Service | None = None,
 ) -> LoadResult:
-    """Warm up, then measure. Reads (single client) run `read_seconds`, loads `load_seconds`."""
+    """Warm up, then measure. Reads (single client) run `read_seconds`, loads `load_seconds`.
+    The measured run's CPU time is metered, the `server`'s own share too when it is given."""
     run_wrk(
         base_url,
         script,
@@ -75,10 +79,12 @@ def measure(
         duration_seconds=sizes.warmup_seconds,
         log_path=log_path,
     )
-    return run_wrk(
-        base_url,
-        script,
-        connections=connections,
-        duration_seconds=sizes.read_seconds if read else sizes.load_seconds,
-        log_path=log_path,
-    )
+    with CpuMeter(None if server is None else server.process_group) as meter:
+        result = run_wrk(
+            base_url,
+            script,
+            connections=connections,
+            duration_seconds=sizes.read_seconds if read else sizes.load_seconds,
+            log_path=log_path,
+        )
+    return replace(result, cpu=meter.used)

@@ -5,10 +5,11 @@ again on the embedded SQLite default in one process (W4)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from suite.config import BATCH_TRANSFERS, CLIENTS, Sizes
+from suite.cpu import CpuMeter
 from suite.loadgen import LoadResult, post_loop, transfer_script
 from suite.processes import say
 from suite.servers import measure, tallybook_server
@@ -74,7 +75,7 @@ def run_tallybook_writes(
                 idempotency=True,
             )
             uniform_result = measure(
-                base_url, script, connections=CLIENTS, sizes=sizes, log_path=log
+                base_url, script, connections=CLIENTS, sizes=sizes, log_path=log, server=service
             )
         say(f"  {label}: one transfer a request, {CLIENTS} clients, one hot account")
         script = transfer_script(
@@ -87,16 +88,19 @@ def run_tallybook_writes(
             hot_account=str(fixture.hot_account),
             idempotency=True,
         )
-        hot_result = measure(base_url, script, connections=CLIENTS, sizes=sizes, log_path=log)
+        hot_result = measure(
+            base_url, script, connections=CLIENTS, sizes=sizes, log_path=log, server=service
+        )
         say(f"  {label}: batches of {BATCH_TRANSFERS}, {sizes.batch_clients} clients, hot account")
         body = batch_body(fixture, work / f"{label}-batch.json").read_bytes()
         post_loop(  # warm-up, not counted
             base_url, "/v1/transfers/batch", headers=headers, body=body, clients=1,
             duration_seconds=sizes.warmup_seconds, idempotency_prefix=f"{label}-warm",
         )  # fmt: skip
-        batch_result = post_loop(
-            base_url, "/v1/transfers/batch", headers=headers, body=body,
-            clients=sizes.batch_clients, duration_seconds=sizes.load_seconds,
-            idempotency_prefix=label,
-        )  # fmt: skip
-    return WriteResults(uniform_result, hot_result, batch_result)
+        with CpuMeter(service.process_group) as meter:
+            batch_result = post_loop(
+                base_url, "/v1/transfers/batch", headers=headers, body=body,
+                clients=sizes.batch_clients, duration_seconds=sizes.load_seconds,
+                idempotency_prefix=label,
+            )  # fmt: skip
+    return WriteResults(uniform_result, hot_result, replace(batch_result, cpu=meter.used))
