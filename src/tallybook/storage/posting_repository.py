@@ -151,12 +151,41 @@ def lock_accounts(
 
 @cache
 def _lock_accounts_query(dialect_name: str) -> Select[Any]:
+    columns = _columns_of(accounts, LockedAccount)
+    if dialect_name == "postgresql":
+        return _locked_one_by_one(
+            select(*columns).where(accounts.c.id == _WANTED.c.id).with_for_update(read=True)
+        )
     return (
-        select(*_columns_of(accounts, LockedAccount))
+        select(*columns)
         .where(one_of(dialect_name, accounts.c.id, "account_ids"))
         .order_by(accounts.c.id)
         .with_for_update(read=True)
     )
+
+
+# The ids a PostgreSQL lock statement is given, one row each, in the array's order.
+_WANTED = (
+    func.unnest(bindparam("account_ids", type_=ARRAY(accounts.c.id.type)))
+    .table_valued("id")
+    .render_derived(name="wanted")
+)
+
+
+def _locked_one_by_one(lock: Select[Any]) -> Select[Any]:
+    """`lock` (a locking SELECT of the rows of one wanted id) run for each id of
+    `account_ids` in turn: an index probe an id, whatever the planner knows, and the rows
+    locked in the array's order, which the caller sorts (the fixed lock order).
+
+    Why not `id = ANY(:ids)`: for a few dozen ids the planner chooses by its statistics, and
+    without them (a database not yet analyzed; autovacuum off) or on a table of some
+    thousands of rows it scanned the table instead. 54 ids of 10,000 accounts: a sequential
+    scan, 0.78 ms, against 0.15 for probes; 64 balances: every balance in the currency read,
+    1.03 ms against 0.22, while the batch waits for its locks. A subquery that locks rows is
+    never merged into the join around it, so the probes cannot be planned away.
+    """
+    locked = lock.lateral("locked")
+    return select(*locked.c).select_from(_WANTED).join(locked, true())
 
 
 def _columns_of(table: Table, row_type: type[Any]) -> list[ColumnElement[Any]]:
@@ -214,8 +243,19 @@ def lock_balances(
 
 @cache
 def _lock_balances_query(dialect_name: str) -> Select[Any]:
+    columns = _columns_of(balances, LockedBalance)
+    if dialect_name == "postgresql":
+        return _locked_one_by_one(
+            select(*columns)
+            .where(
+                balances.c.account_id == _WANTED.c.id,
+                one_of(dialect_name, balances.c.currency, "currencies"),
+            )
+            .order_by(balances.c.currency)
+            .with_for_update()
+        )
     return (
-        select(*_columns_of(balances, LockedBalance))
+        select(*columns)
         .where(
             one_of(dialect_name, balances.c.currency, "currencies"),
             one_of(dialect_name, balances.c.account_id, "account_ids"),
