@@ -246,7 +246,7 @@ def main() -> None:
                 server=service,
             )
         drf_first, drf_deep = drf_pages(
-            base_url, drf_fixture, depth=sizes.history_depth, sizes=sizes, work=work
+            base_url, drf_fixture, depth=sizes.history_depth, sizes=sizes, work=work, server=service
         )
 
     say("W4: Tallybook on SQLite, one process")
@@ -293,7 +293,7 @@ def main() -> None:
     )
     with service:
         reads = tallybook_reads(
-            base_url, history, depth=sizes.history_depth, sizes=sizes, work=work
+            base_url, history, depth=sizes.history_depth, sizes=sizes, work=work, server=service
         )
 
     say("W6 (and W1 for reference): django-hordak on the same PostgreSQL")

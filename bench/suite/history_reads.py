@@ -20,7 +20,7 @@ from suite.config import HISTORY_PAGE, Sizes
 from suite.drf import DrfFixture
 from suite.history_load import CURRENCY, HistoryFixture
 from suite.loadgen import LoadResult, get_script
-from suite.processes import say
+from suite.processes import Service, say
 from suite.servers import measure
 
 WALK_PAGE = 1000
@@ -65,7 +65,13 @@ def cursor_at(base_url: str, fixture: HistoryFixture, depth: int) -> str:
 
 
 def tallybook_reads(
-    base_url: str, fixture: HistoryFixture, *, depth: int, sizes: Sizes, work: Path
+    base_url: str,
+    fixture: HistoryFixture,
+    *,
+    depth: int,
+    sizes: Sizes,
+    work: Path,
+    server: Service | None = None,
 ) -> TallybookReads:
     headers = {"Authorization": f"Bearer {fixture.api_key}"}
     log = work / "tallybook-history.log"
@@ -84,13 +90,19 @@ def tallybook_reads(
         say(f"  tallybook: {name.replace('_', ' ')}, one client")
         script = get_script(work, f"tallybook-{name}", path=path, headers=headers)
         results[name] = measure(
-            base_url, script, connections=1, sizes=sizes, log_path=log, read=True
+            base_url, script, connections=1, sizes=sizes, log_path=log, read=True, server=server
         )
     return TallybookReads(**results)
 
 
 def drf_pages(
-    base_url: str, fixture: DrfFixture, *, depth: int, sizes: Sizes, work: Path
+    base_url: str,
+    fixture: DrfFixture,
+    *,
+    depth: int,
+    sizes: Sizes,
+    work: Path,
+    server: Service | None = None,
 ) -> tuple[LoadResult, LoadResult]:
     """The DRF baseline's first page and the page `depth` rows deep (PageNumberPagination)."""
     results = []
@@ -110,6 +122,6 @@ def drf_pages(
         )
         results.append(
             measure(base_url, script, connections=1, sizes=sizes, log_path=work / "drf.log",
-                    read=True)
+                    read=True, server=server)
         )  # fmt: skip
     return results[0], results[1]
