@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -27,7 +28,9 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    case,
     func,
+    literal_column,
     select,
     true,
     update,
@@ -90,7 +93,8 @@ def one_of(dialect_name: str, column: Any, name: str) -> ColumnElement[bool]:
 @dataclass(frozen=True, slots=True)
 class LockedAccount:
     """What posting needs of an account it has share-locked: whose it is, whether money may
-    leave or enter it, and (a system account) the one currency it holds (in `metadata`).
+    leave or enter it, and (a system account) the one currency it holds (in `metadata`,
+    which is empty for every other account).
 
     Why not `Account`: a batch locks a thousand accounts, and reading and converting their
     names, profiles, tags and times took longer than everything else the lock does.
@@ -142,16 +146,35 @@ def lock_accounts(
                 account_id,
                 tenant_id,
                 external_id,
-                AccountStatus(status),
-                AccountKind(kind),
-                metadata,
+                _STATUS_OF[status],
+                _KIND_OF[kind],
+                _NO_METADATA if metadata is None else metadata,
             )
     return found
 
 
+# An account's status and kind by their stored text: a dict lookup, where calling the enum
+# (its lookup by value) cost about a microsecond each, two for every account a batch locks.
+_STATUS_OF = {status.value: status for status in AccountStatus}
+_KIND_OF = {kind.value: kind for kind in AccountKind}
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
+
+
+def _locked_account_columns() -> list[ColumnElement[Any]]:
+    """`LockedAccount`'s columns, the metadata only of a system account: posting reads no
+    other account's, and decoding every customer's document was a third of the lock
+    statement's time in Python (200 us of 570 for 54 accounts)."""
+    system: ColumnElement[str] = literal_column(f"'{AccountKind.SYSTEM.value}'")  # not a parameter
+    system_metadata = case((accounts.c.kind == system, accounts.c.metadata)).label("metadata")
+    return [
+        system_metadata if column.name == "metadata" else column
+        for column in _columns_of(accounts, LockedAccount)
+    ]
+
+
 @cache
 def _lock_accounts_query(dialect_name: str) -> Select[Any]:
-    columns = _columns_of(accounts, LockedAccount)
+    columns = _locked_account_columns()
     if dialect_name == "postgresql":
         return _locked_one_by_one(
             select(*columns).where(accounts.c.id == _WANTED.c.id).with_for_update(read=True)
@@ -214,11 +237,10 @@ def lock_balances(
     wanted = set(keys)
     locked: dict[BalanceKey, LockedBalance] = {}
     query = _lock_balances_query(connection.dialect.name)
-    for chunk in statement_lists(connection, sorted(wanted)):
-        parameters = {
-            "account_ids": sorted({account_id for account_id, _ in chunk}),
-            "currencies": sorted({currency for _, currency in chunk}),
-        }
+    currencies = sorted({currency for _, currency in wanted})
+    account_ids = sorted({account_id for account_id, _ in wanted})
+    for chunk in statement_lists(connection, account_ids):
+        parameters = {"account_ids": chunk, "currencies": currencies}
         for row in connection.execute(query, parameters):
             balance = LockedBalance(*row)
             if balance.key in wanted:
