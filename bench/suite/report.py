@@ -179,6 +179,10 @@ class Report:
                 f"{_micros(row.server_cpu_us):>9} {_micros(row.postgresql_cpu_us):>10} "
                 f"{_micros(rest):>9}"
             )
+        lines.append(
+            "(from /proc's 10 ms clock ticks: a row of few requests, such as DRF's pages at a "
+            "few a second, is coarse, and its rest can even come out below zero)"
+        )
         return lines
 
     def save(self, path: Path) -> None:
