@@ -3,12 +3,22 @@ retrying a request made before an upgrade would be told its key was reused for a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import fields, replace
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from tallybook.ledger.commands import CreateTransfer, TransferBatch, request_hash
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tallybook.ledger.commands import (
+    CreateTransfer,
+    TransferBatch,
+    _canonical_json,
+    _content,
+    request_hash,
+)
 from tallybook.model import References, TransferType
 
 TENANT = UUID("01947a30-0000-7000-8000-0a0b0c0d0e0f")
@@ -91,3 +101,37 @@ def test_every_reference_counts() -> None:
     for name, value in changed.items():
         references = replace(EVERY_FIELD.references, **{name: value})
         assert request_hash(replace(EVERY_FIELD, references=references)) != base, name
+
+
+# Any text a client may send, ASCII or not, with quotes, backslashes and control characters.
+_TEXTS = st.one_of(st.none(), st.text(max_size=12))
+
+
+@settings(max_examples=400)
+@example(Decimal("1"), References(note="DEL \x7f"), None)
+@example(Decimal("1"), References(note="caf\u00e9"), None)
+@example(Decimal("1"), References(note="a\nb \x1f"), None)
+@example(Decimal("1"), References(note='say "hi" \\ back'), None)
+@example(Decimal("1"), References(), 2**64)
+@given(
+    amount=st.decimals(min_value=0, max_value=10**12, places=2),
+    references=st.builds(
+        References,
+        order_number=_TEXTS,
+        receipt_id=_TEXTS,
+        note=_TEXTS,
+        operator=_TEXTS,
+        tags=st.lists(st.text(max_size=6), max_size=3).map(tuple),
+    ),
+    timeout_seconds=st.one_of(st.none(), st.integers(min_value=-(2**70), max_value=2**70)),
+)
+def test_a_transfer_without_metadata_hashes_as_the_standard_json_writes_it(
+    amount: Decimal, references: References, timeout_seconds: int | None
+) -> None:
+    # The hash of such a transfer is written by orjson where it can be (_canonical_json_quickly);
+    # it must be byte for byte the digest of the standard library's text, which stored keys
+    # were made with.
+    transfer = replace(PLAIN, amount=amount, references=references, timeout_seconds=timeout_seconds)
+    for command in (transfer, TransferBatch(TENANT, (transfer, PLAIN), "batch-key")):
+        standard = hashlib.sha256(_canonical_json(_content(command)).encode()).hexdigest()
+        assert request_hash(command) == standard

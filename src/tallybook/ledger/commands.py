@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from tallybook.model import References, Transfer, TransferType
 
 MAX_BATCH_TRANSFERS = 1000
@@ -184,7 +186,42 @@ def request_hash(command: Command) -> str:
     The same key with the same hash is a retry; the same key with another hash is a conflict.
     """
     # `_content` is plain already: walking it again with `_plain` would change nothing.
-    return _sha256(_canonical_json(_content(command)))
+    content = _content(command)
+    quick = _canonical_json_quickly(content) if _without_metadata(command) else None
+    return _sha256(quick if quick is not None else _canonical_json(content))
+
+
+def _without_metadata(command: Command) -> bool:
+    """A transfer, or a batch of them, none with metadata: its content is then only text,
+    whole numbers, booleans, None and lists of text (see `_transfer_content`)."""
+    if isinstance(command, CreateTransfer):
+        return not command.references.metadata
+    if isinstance(command, TransferBatch):
+        return all(not transfer.references.metadata for transfer in command.transfers)
+    return False
+
+
+def _canonical_json_quickly(content: dict[str, Any]) -> str | None:
+    """`_canonical_json(content)` written by orjson, or None where the two might differ.
+
+    Why: the standard library's encoder took 5.5 of the 10.8 us a transfer's hash took
+    (orjson: 0.4). For text, whole numbers, booleans and None the two write the same bytes,
+    keys sorted and no spaces, as long as every character of every string is printable ASCII
+    other than a quote or a backslash, which is checked below; the standard library escapes
+    every other character, most as `\\uXXXX`. Floats and other values never come here
+    (`_without_metadata`).
+    """
+    try:
+        text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # an integer past 64 bits
+        return None
+    # orjson escapes quotes, backslashes and control characters with a backslash (the same
+    # escapes as the standard library's today, not relied on) and writes DEL and every
+    # character past ASCII as they are: without these three, every character is printable
+    # ASCII, which the standard library writes as it is too.
+    if not text.isascii() or b"\\" in text or b"\x7f" in text:
+        return None
+    return text.decode()
 
 
 def content_hash(content: Mapping[str, Any]) -> str:
