@@ -99,11 +99,11 @@ def row(
     note: str = "",
 ) -> Row:
     units = result.requests * per_request
+    cpu = result.cpu
 
     def per_unit_us(seconds: float | None) -> float | None:
         return None if seconds is None or not units else seconds * 1_000_000 / units
 
-    cpu = result.cpu
     return Row(
         workload=workload,
         system=system,

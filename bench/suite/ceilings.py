@@ -24,9 +24,9 @@ def cpu_ceiling(
     needed_per_second: float | None, cores: int, parts: Sequence[tuple[str, float | None]]
 ) -> str | None:
     """`parts`: (what, CPU microseconds a transfer) that the workload cannot do without."""
-    if not needed_per_second or any(cost is None for _, cost in parts):
-        return None
     costs = [(what, cost) for what, cost in parts if cost is not None]
+    if not needed_per_second or len(costs) < len(parts):  # a part was not measured
+        return None
     budget_us = cores * MICROSECONDS / needed_per_second
     floor_us = sum(cost for _, cost in costs)
     if floor_us <= budget_us:

@@ -44,9 +44,9 @@ def _machine_busy_ticks() -> int:
     return sum(values) - values[3] - values[4]
 
 
-def _process_ticks(server_group: int | None) -> tuple[int, int | None]:
-    """(PostgreSQL's ticks, the server group's ticks), each process's own and its reaped
-    children's."""
+def _ticks(server_group: int | None) -> _Ticks:
+    """The machine's busy ticks, and PostgreSQL's and the server group's, each process's own
+    and its reaped children's."""
     postgresql = 0
     server = 0 if server_group is not None else None
     for entry in os.scandir("/proc"):
@@ -65,11 +65,6 @@ def _process_ticks(server_group: int | None) -> tuple[int, int | None]:
             postgresql += ticks
         if server is not None and int(fields[2]) == server_group:
             server += ticks
-    return postgresql, server
-
-
-def _ticks(server_group: int | None) -> _Ticks:
-    postgresql, server = _process_ticks(server_group)
     return _Ticks(_machine_busy_ticks(), postgresql, server)
 
 
@@ -89,13 +84,16 @@ class CpuMeter:
     def __exit__(self, *exception: object) -> None:
         before, after = self._before, _ticks(self.server_group)
         assert before is not None
-        server = (
-            None
-            if before.server is None or after.server is None
-            else (after.server - before.server) / TICKS_PER_SECOND
-        )
+
+        def seconds(earlier: int, later: int) -> float:
+            return (later - earlier) / TICKS_PER_SECOND
+
         self.used = CpuSeconds(
-            machine=(after.machine - before.machine) / TICKS_PER_SECOND,
-            postgresql=(after.postgresql - before.postgresql) / TICKS_PER_SECOND,
-            server=server,
+            machine=seconds(before.machine, after.machine),
+            postgresql=seconds(before.postgresql, after.postgresql),
+            server=(
+                None
+                if before.server is None or after.server is None
+                else seconds(before.server, after.server)
+            ),
         )

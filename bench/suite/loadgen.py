@@ -61,7 +61,7 @@ def _lua_headers(headers: dict[str, str]) -> str:
 class LoadResult:
     """What wrk saw: completed requests, the latency percentiles of all requests, and every
     kind of error (a non-2xx/3xx status, a timeout, a broken connection) summed; with the
-    CPU time the run used when it was metered (`cpu.metered`)."""
+    CPU time the run used when it was metered (`cpu.CpuMeter`)."""
 
     requests: int
     duration_seconds: float
