@@ -14,14 +14,14 @@ behaviour test could see it, while the batch held (or waited for) its hot accoun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Select, insert
 from sqlalchemy.engine import Connection
 
 from tallybook.ledger import Ledger
@@ -86,28 +86,33 @@ def test_a_batch_updates_its_balances_through_the_primary_key(
     assert "Seq Scan on balances" not in plan, plan
 
 
-def test_a_batch_locks_its_accounts_through_the_primary_key(
+@pytest.mark.parametrize(
+    ("lock_query", "other_parameters", "probe", "scans"),
+    [
+        (_lock_accounts_query, {}, "Index Scan using pk_accounts on accounts", ["Seq Scan"]),
+        (
+            _lock_balances_query,
+            {"currencies": ["CNY"]},
+            "Index Scan using pk_balances on balances",
+            ["Seq Scan", "ix_balances_tenant_id_currency"],
+        ),
+    ],
+    ids=["accounts", "balances"],
+)
+def test_a_batch_locks_its_rows_through_the_primary_key(
     tenant_of_many_accounts: Tenant,
+    lock_query: Callable[[str], Select[Any]],
+    other_parameters: dict[str, Any],
+    probe: str,
+    scans: list[str],
 ) -> None:
     wanted = sorted(tenant_of_many_accounts.account_ids[::150][:ACCOUNTS_A_BATCH_LOCKS])
     with tenant_of_many_accounts.database.engine.connect() as connection:
-        query = _lock_accounts_query("postgresql").compile(dialect=connection.dialect)
-        plan = _plan(connection, str(query), {"account_ids": wanted})
+        query = lock_query("postgresql").compile(dialect=connection.dialect)
+        plan = _plan(connection, str(query), {"account_ids": wanted, **other_parameters})
 
-    assert "Index Scan using pk_accounts on accounts" in plan, plan
-    assert "Seq Scan" not in plan, plan
-
-
-def test_a_batch_locks_its_balances_through_the_primary_key(
-    tenant_of_many_accounts: Tenant,
-) -> None:
-    wanted = sorted(tenant_of_many_accounts.account_ids[::150][:ACCOUNTS_A_BATCH_LOCKS])
-    with tenant_of_many_accounts.database.engine.connect() as connection:
-        query = _lock_balances_query("postgresql").compile(dialect=connection.dialect)
-        plan = _plan(connection, str(query), {"account_ids": wanted, "currencies": ["CNY"]})
-
-    assert "Index Scan using pk_balances on balances" in plan, plan
-    assert "Seq Scan" not in plan and "ix_balances_tenant_id_currency" not in plan, plan
+    assert probe in plan, plan
+    assert not [scan for scan in scans if scan in plan], plan
 
 
 def _account(tenant_id: Any, number: int, now: datetime) -> dict[str, Any]:
