@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-quick bench-compare bench-compare-reads bench-engine bench-export bench-pagination bench-wallet bench-seeds
+.PHONY: help install run test lint bench bench-quick bench-compare bench-compare-reads bench-engine bench-export bench-pagination bench-wallet bench-seeds bench-posting-parts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,3 +57,6 @@ bench-wallet: $(STAMP) ## order payments as wallet steps vs raw transfers (SQLit
 
 bench-seeds: $(STAMP) ## seed surfaces (offset pages, counts) beside native /v1/entries (SQLite; PostgreSQL with BENCH_POSTGRESQL_URL)
 	$(BIN)/python bench/seed_surfaces.py $(if $(BENCH_POSTGRESQL_URL),--postgresql-url $(BENCH_POSTGRESQL_URL))
+
+bench-posting-parts: $(STAMP) ## the lock statements, the account lock's Python and the request hash, before session 17 and now (needs PostgreSQL on 127.0.0.1:5432)
+	$(BIN)/python bench/posting_parts.py
