@@ -211,9 +211,9 @@ def main() -> None:
     )
     raw_postgresql = raw_drivers.run_batches(
         functools.partial(raw_drivers.postgresql_batch, raw_url, raw_fixture.tenant_id),
-        raw_fixture.hot_account,
-        raw_fixture.customers,
-        batch_size=BATCH_TRANSFERS,
+        raw_drivers.same_customers(
+            raw_fixture.hot_account, raw_fixture.customers, BATCH_TRANSFERS, "raw-psycopg"
+        ),
         threads=1,
         duration_seconds=sizes.load_seconds,
     )
@@ -268,19 +268,24 @@ def main() -> None:
     say("W4: raw sqlite3")
     raw_sqlite_path = work / "raw-sqlite.db"
     written["sqlite raw driver (W4)"] = raw_sqlite_url = f"sqlite:///{raw_sqlite_path}"
+    # As many customers as W4's own database: batches of CLIENTS draw from them all, as W2's
+    # requests do; batches of BATCH_TRANSFERS pay the first 1,000, as the batch body does.
     raw_sqlite_fixture = prepare_write_database(
-        raw_sqlite_url, BATCH_TRANSFERS, work / "raw-sqlite-accounts.txt", fund_customers=False
+        raw_sqlite_url, ACCOUNTS, work / "raw-sqlite-accounts.txt", fund_customers=False
     )
+    payer, payees = raw_sqlite_fixture.hot_account, raw_sqlite_fixture.customers
     raw_sqlite: dict[int, LoadResult] = {}
-    for batch_size in (CLIENTS, BATCH_TRANSFERS):
+    shapes = (
+        (CLIENTS, raw_drivers.drawn_customers(payer, payees, CLIENTS, "raw-single")),
+        (BATCH_TRANSFERS, raw_drivers.same_customers(payer, payees, BATCH_TRANSFERS, "raw")),
+    )
+    for batch_size, batches in shapes:
         say(f"  raw sqlite3: batches of {batch_size}")
         raw_sqlite[batch_size] = raw_drivers.run_batches(
             functools.partial(
                 raw_drivers.sqlite_batch, str(raw_sqlite_path), raw_sqlite_fixture.tenant_id
             ),
-            raw_sqlite_fixture.hot_account,
-            raw_sqlite_fixture.customers,
-            batch_size=batch_size,
+            batches,
             threads=1,
             duration_seconds=sizes.load_seconds,
         )
@@ -463,7 +468,8 @@ def fill_report(
             f"raw sqlite3, batches of {CLIENTS}",
             raw_sqlite[CLIENTS],
             per_request=CLIENTS,
-            note=f"{CLIENTS} clients can have at most {CLIENTS} transfers waiting",
+            note=f"{CLIENTS} clients can have at most {CLIENTS} transfers waiting; each pays "
+            "a customer drawn from all, under its own key, as W2's requests do",
         )
     )
     raw_large = report.add(

@@ -15,13 +15,20 @@ One batch, in one transaction, the hot account paying N customers 0.01 each:
     COMMIT
 
 The rows are exactly Tallybook's (same tables, same hashes), so `tallybook verify` checks
-the baseline's database like any other. What the engine does and these do not, in their
-favour: claim an idempotency key per transfer (the suite's batches carry one) with its lookup
-and request hash, and the per-command checks (currency, status, references).
+the baseline's database like any other, and they are the rows of the workload each baseline
+stands beside (`Batches`): W3's batch request pays the same 1,000 customers each time, so
+the 1,000-transfer batches do too; W2's single transfers each pay a customer drawn from all
+of them and carry their own idempotency key, so the batches standing beside W4 single draw
+their customers the same way and write a key and a request hash a transfer. What the engine
+does and these do not, in their favour: look keys up after a replay, and the per-command
+checks (currency, status, references).
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import random
 import sqlite3
 import threading
 import time
@@ -31,11 +38,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 
 from suite.cpu import CpuMeter
 from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
+from tallybook.ledger.commands import batch_member_key
 from tallybook.ledger.ids import new_id
 from tallybook.storage.posting_repository import BatchWrite, batch_write
 
@@ -43,7 +52,7 @@ CURRENCY = "CNY"
 AMOUNT_MINOR = 1  # 0.01 CNY
 TRANSFER_COLUMNS = (
     "id, tenant_id, debit_account_id, credit_account_id, amount, currency, type, status, "
-    "tags, metadata, created_at"
+    "tags, metadata, idempotency_key, request_hash, created_at"
 )
 ENTRY_COLUMNS = (
     "tenant_id, transfer_id, account_id, currency, amount, balance_before, balance_after, "
@@ -73,34 +82,88 @@ class _Batch:
     now: datetime
 
 
+@dataclass(frozen=True)
+class RawRequest:
+    """What one request of the workload asks for: its transfers (debit, credit), one or many,
+    and its idempotency key (each transfer of a many-transfer request stores the key with its
+    index, `batch_member_key`, as the engine stores an atomic batch's)."""
+
+    pairs: list[tuple[UUID, UUID]]
+    idempotency_key: str
+
+
+# Each call: the requests of the next batch, applied in one transaction.
+Batches = Callable[[], list[RawRequest]]
+
+
+def same_customers(hot: UUID, customers: Sequence[UUID], size: int, key_prefix: str) -> Batches:
+    """W3's shape: one request a batch, the hot account paying the first `size` customers,
+    the same ones each time (as the suite's batch body does), under a fresh key."""
+    pairs = [(hot, customers[n % len(customers)]) for n in range(size)]
+    numbers = itertools.count()
+    return lambda: [RawRequest(pairs, f"{key_prefix}-{next(numbers)}")]
+
+
+def drawn_customers(hot: UUID, customers: Sequence[UUID], size: int, key_prefix: str) -> Batches:
+    """W2's shape: `size` single-transfer requests a batch, each paying a customer drawn
+    uniformly from all of them under its own key (as the suite's wrk script does)."""
+    numbers = itertools.count()
+    return lambda: [
+        RawRequest([(hot, random.choice(customers))], f"{key_prefix}-{next(numbers)}")
+        for _ in range(size)
+    ]
+
+
+def _request_hash(request: RawRequest) -> str:
+    """A digest of the request's content, as the engine stores one beside each key it claims
+    (sorted-key JSON, SHA-256)."""
+    content = {
+        "transfers": [
+            {"debit": debit.hex, "credit": credit.hex, "amount": AMOUNT_MINOR,
+             "currency": CURRENCY, "type": "order_payment"}
+            for debit, credit in request.pairs
+        ]
+    }  # fmt: skip
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 def _compute(
-    tenant_id: UUID, pairs: Sequence[tuple[UUID, UUID]], locked: dict[UUID, _Balance]
+    tenant_id: UUID, requests: Sequence[RawRequest], locked: dict[UUID, _Balance]
 ) -> _Batch:
     """What the engine computes for a batch of posted transfers (funds were provisioned, so
     every transfer is accepted; a refused one would simply be left out)."""
-    for account_id in {a for pair in pairs for a in pair} - locked.keys():
+    for account_id in _accounts(requests) - locked.keys():
         locked[account_id] = _Balance(account_id, 0, 0, 0, None, is_new=True)
     now = datetime.now(UTC)
     transfers: list[tuple[Any, ...]] = []
     entries: list[tuple[Any, ...]] = []
-    for debit, credit in pairs:
-        if locked[debit].posted < AMOUNT_MINOR:
-            continue
-        transfer_id = new_id()
-        transfers.append((transfer_id, tenant_id, debit, credit, AMOUNT_MINOR, CURRENCY, now))
-        for account_id, signed in ((debit, -AMOUNT_MINOR), (credit, AMOUNT_MINOR)):
-            balance = locked[account_id]
-            head = (balance.posted, balance.last_sequence, balance.last_entry_hash)
-            entry = chained_entry(tenant_id, transfer_id, account_id, CURRENCY, signed, head, now)
-            entries.append(entry.row)
-            balance.posted, balance.last_sequence = entry.balance_after, entry.sequence
-            balance.last_entry_hash = entry.hash
-            balance.version += 1
+    for request in requests:
+        digest = _request_hash(request)
+        single = len(request.pairs) == 1
+        for index, (debit, credit) in enumerate(request.pairs):
+            if locked[debit].posted < AMOUNT_MINOR:
+                continue
+            key = request.idempotency_key
+            transfer_id = new_id()
+            transfers.append((
+                transfer_id, tenant_id, debit, credit, AMOUNT_MINOR, CURRENCY,
+                key if single else batch_member_key(key, index), digest, now,
+            ))  # fmt: skip
+            for account_id, signed in ((debit, -AMOUNT_MINOR), (credit, AMOUNT_MINOR)):
+                balance = locked[account_id]
+                head = (balance.posted, balance.last_sequence, balance.last_entry_hash)
+                entry = chained_entry(
+                    tenant_id, transfer_id, account_id, CURRENCY, signed, head, now
+                )
+                entries.append(entry.row)
+                balance.posted, balance.last_sequence = entry.balance_after, entry.sequence
+                balance.last_entry_hash = entry.hash
+                balance.version += 1
     return _Batch(transfers, entries, list(locked.values()), now)
 
 
-def _pairs(hot: UUID, customers: Sequence[UUID], size: int) -> list[tuple[UUID, UUID]]:
-    return [(hot, customers[n % len(customers)]) for n in range(size)]
+def _accounts(requests: Sequence[RawRequest]) -> set[UUID]:
+    return {account for request in requests for pair in request.pairs for account in pair}
 
 
 def _batch_write(tenant_id: UUID, batch: _Batch) -> BatchWrite:
@@ -111,7 +174,9 @@ def _batch_write(tenant_id: UUID, batch: _Batch) -> BatchWrite:
     entry_names = [name.strip() for name in ENTRY_COLUMNS.split(",")]
     transfers = [
         dict(
-            zip(transfer_names, (*row[:6], "order_payment", "posted", [], {}, row[6]), strict=True)
+            zip(
+                transfer_names, (*row[:6], "order_payment", "posted", [], {}, *row[6:]), strict=True
+            )
         )
         for row in batch.transfers
     ]
@@ -138,12 +203,16 @@ def _batch_write(tenant_id: UUID, batch: _Batch) -> BatchWrite:
     return write
 
 
-def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]]], None]:
+# Applies one batch's requests in one transaction.
+Applier = Callable[[list[RawRequest]], None]
+
+
+def postgresql_batch(url: str, tenant_id: UUID) -> Applier:
     """A function that applies one batch on its own psycopg connection."""
     connection = psycopg.connect(url)
 
-    def apply(pairs: list[tuple[UUID, UUID]]) -> None:
-        account_ids = sorted({a for pair in pairs for a in pair})
+    def apply(requests: list[RawRequest]) -> None:
+        account_ids = sorted(_accounts(requests))
         with connection.transaction(), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT id FROM accounts WHERE id = ANY(%s) ORDER BY id FOR SHARE",
@@ -156,7 +225,7 @@ def postgresql_batch(url: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UU
                 (account_ids, CURRENCY),
             )
             locked = {row[0]: _Balance(*row) for row in cursor.fetchall()}
-            batch = _compute(tenant_id, pairs, locked)
+            batch = _compute(tenant_id, requests, locked)
             write = _batch_write(tenant_id, batch)
             cursor.execute(write.sql, write.parameters)
 
@@ -168,7 +237,7 @@ def _sqlite_time(moment: datetime) -> str:
     return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def sqlite_batch(path: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]]], None]:
+def sqlite_batch(path: str, tenant_id: UUID) -> Applier:
     """A function that applies one batch with `sqlite3`, WAL and synchronous=FULL as
     Tallybook opens SQLite."""
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -177,8 +246,8 @@ def sqlite_batch(path: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=60000")
 
-    def apply(pairs: list[tuple[UUID, UUID]]) -> None:
-        account_ids = sorted({a.hex for pair in pairs for a in pair})
+    def apply(requests: list[RawRequest]) -> None:
+        account_ids = sorted(account.hex for account in _accounts(requests))
         marks = ", ".join("?" * len(account_ids))
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -189,12 +258,12 @@ def sqlite_batch(path: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]
                 [*account_ids, CURRENCY],
             ).fetchall()
             locked = {UUID(row[0]): _Balance(UUID(row[0]), *row[1:]) for row in rows}
-            batch = _compute(tenant_id, pairs, locked)
+            batch = _compute(tenant_id, requests, locked)
             connection.executemany(
                 f"INSERT INTO transfers ({TRANSFER_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'order_payment', 'posted', '[]', '{}', ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, 'order_payment', 'posted', '[]', '{}', ?, ?, ?)",
                 [
-                    (t[0].hex, t[1].hex, t[2].hex, t[3].hex, t[4], t[5], _sqlite_time(t[6]))
+                    (t[0].hex, t[1].hex, t[2].hex, t[3].hex, *t[4:8], _sqlite_time(t[8]))
                     for t in batch.transfers
                 ],
             )
@@ -237,29 +306,28 @@ def sqlite_batch(path: str, tenant_id: UUID) -> Callable[[list[tuple[UUID, UUID]
 
 
 def run_batches(
-    make_applier: Callable[[], Callable[[list[tuple[UUID, UUID]]], None]],
-    hot: UUID,
-    customers: Sequence[UUID],
+    make_applier: Callable[[], Applier],
+    batches: Batches,
     *,
-    batch_size: int,
     threads: int,
     duration_seconds: float,
 ) -> LoadResult:
-    """`threads` loops, each with its own connection, applying batches until the time is up.
-    Throughput counts transfers (`requests` are batches); latencies are per batch."""
+    """`threads` loops, each with its own connection, applying `batches` until the time is up.
+    Throughput counts batches (`requests`); latencies are per batch, from the batch drawn (a
+    few microseconds) to its commit."""
     appliers = [make_applier() for _ in range(threads)]
     latencies_ms: list[float] = []
     deadline = time.perf_counter() + duration_seconds
-    pairs = _pairs(hot, customers, batch_size)
     lock = threading.Lock()
 
     failures: list[BaseException] = []
 
-    def loop(apply: Callable[[list[tuple[UUID, UUID]]], None]) -> None:
+    def loop(apply: Applier) -> None:
         try:
             while time.perf_counter() < deadline:
+                requests = batches()
                 started = time.perf_counter()
-                apply(pairs)
+                apply(requests)
                 with lock:
                     latencies_ms.append((time.perf_counter() - started) * 1000)
         except BaseException as failure:
