@@ -4,6 +4,7 @@ to that path skip the router and answer exactly as it would have them answered."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -55,6 +56,48 @@ def test_after_the_first_transfer_the_next_skip_the_router_and_are_counted_the_s
     balances = client.get(f"/v1/accounts/{alice}", headers=keys.read).json()["balances"]
     assert balances[0]["posted"] == "3.00"
     assert _requests_counted(client, "POST", "/v1/transfers", "201") == 3
+
+
+@pytest.mark.parametrize("declared_length", [True, False])
+def test_an_oversized_body_on_a_learned_path_is_refused_with_413_and_moves_nothing(
+    client: TestClient, keys: Keys, declared_length: bool
+) -> None:
+    """The lane takes only a body whose declared length is within the limit; any other goes
+    through the app's body limit, which counts a chunked body as it streams in."""
+    alice = create_account(client, keys.admin, "alice")
+    transfer(client, keys.write, "@world", alice, "1.00")  # learned, and the key remembered
+    body = b'{"debit_account_id": "@world", "note": "' + b"x" * 3_000_000 + b'"}'
+
+    def chunks() -> Iterator[bytes]:
+        yield from (body[n : n + 10_000] for n in range(0, len(body), 10_000))
+
+    answer = client.post(
+        "/v1/transfers",
+        content=body if declared_length else chunks(),
+        headers=keys.write | USUAL | {"Idempotency-Key": "too-large"},
+    )
+
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "payload_too_large"
+    balances = client.get(f"/v1/accounts/{alice}", headers=keys.read).json()["balances"]
+    assert balances[0]["posted"] == "1.00"
+
+
+def test_a_request_the_lane_answers_is_observed_once_with_its_status(
+    client: TestClient, keys: Keys
+) -> None:
+    alice = create_account(client, keys.admin, "alice")
+    transfer(client, keys.write, "@world", alice, "1.00")  # learned
+    transfer(client, keys.write, "@world", alice, "1.00")  # through the lane
+    refused = client.post(  # the lane offers it, the handler declines: the app answers
+        "/v1/transfers",
+        json=top_up_body(alice, "1.00") | {"colour": "red"},
+        headers=keys.write | USUAL,
+    )
+
+    assert refused.status_code == 422
+    assert _requests_counted(client, "POST", "/v1/transfers", "201") == 2
+    assert _requests_counted(client, "POST", "/v1/transfers", "422") == 1
 
 
 def _count_direct_offers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -188,8 +231,15 @@ def _lane_over(route: _Route) -> tuple[FastLane, list[str]]:
     return FastLane(router), reached
 
 
-def _get(lane: FastLane, path: str, handlers: dict[Any, Any] | None = None) -> int | None:
-    """GET `path` through the lane of an app with these exception handlers; the status sent."""
+def _get(
+    lane: FastLane,
+    path: str,
+    handlers: dict[Any, Any] | None = None,
+    *,
+    statuses: list[int] | None = None,
+) -> int | None:
+    """GET `path` through the lane of an app with these exception handlers; the status sent
+    (also added to `statuses`, for a request that then raises)."""
     scope: Scope = {
         "type": "http",
         "method": "GET",
@@ -199,7 +249,7 @@ def _get(lane: FastLane, path: str, handlers: dict[Any, Any] | None = None) -> i
         "headers": [],
         "app": _App(handlers or {}),
     }
-    statuses: list[int] = []
+    statuses = [] if statuses is None else statuses
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -228,12 +278,14 @@ def test_a_route_with_path_parameters_is_never_learned() -> None:
     assert reached == ["/v1/accounts/7", "/v1/accounts/7"]
 
 
-def test_an_error_the_app_has_no_handler_for_goes_up_to_the_server() -> None:
+def test_an_error_the_app_has_no_handler_for_is_answered_500_and_goes_up_to_the_server() -> None:
     lane, reached = _lane_over(_Route("/v1/things", RuntimeError("a bug")))
     _get(lane, "/v1/things")  # learned
+    statuses: list[int] = []
 
     with pytest.raises(RuntimeError, match="a bug"):
-        _get(lane, "/v1/things")
+        _get(lane, "/v1/things", statuses=statuses)
+    assert statuses == [500]  # as the server error middleware answers it
     assert reached == ["/v1/things"]
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from tallybook.api import (
     accounts,
@@ -56,6 +57,23 @@ first response again with `Idempotent-Replayed: true`.
 """
 
 
+class TallybookApp(FastAPI):
+    """FastAPI with the fast lane (`fast_lane`) in front of its middleware: see there why."""
+
+    fast_lane: FastLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_lane is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self  # as Starlette sets it: handlers find the ledger there
+        await self.fast_lane(scope, receive, send)
+
+    async def through_middleware(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app as FastAPI serves it: its middleware, then its router."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None) -> FastAPI:
     """Build the app. With `ledger` given (tests), the caller owns its start and close."""
     settings = settings or Settings()
@@ -76,19 +94,21 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
             if access_log is not None:
                 access_log.flush()
 
-    app = FastAPI(
+    app = TallybookApp(
         title="Tallybook",
         version="0.1.0",
         summary="A wallet and balance ledger service: double-entry, exact, idempotent.",
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(refuse_unstorable_text), Depends(refuse_unknown_query_parameters)],
+        # Tallybook has its own metrics (/metrics), and the fast lane answers past FastAPI's
+        # telemetry middleware: OpenTelemetry spans, metrics and logs would miss its requests.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.ledger = the_ledger
     app.state.declared_query_parameters = {}
     problems.install(app)
-    app.add_middleware(FastLane)  # the first added is the innermost
-    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # the innermost
     observers: list[RequestObserver] = []
     if settings.metrics_enabled:
         observers.append(metrics.install(app, the_ledger.engine).observe_request)
@@ -96,6 +116,9 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         observers.append(AccessLog(access_log))
     if observers:  # the outermost of ours, so its times include the others
         app.add_middleware(ObservedRequests, observers=observers)
+    app.fast_lane = FastLane(
+        app.through_middleware, observers=observers, max_body_bytes=settings.max_body_bytes
+    )
     # The busiest first: the app tries its included routers in turn, and each walk through
     # one costs (a tenth of a history page's time when entries came tenth), so transfers,
     # then the account and history reads, are matched before the others are tried.
