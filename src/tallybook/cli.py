@@ -338,6 +338,7 @@ def serve(
         "host": host,
         "port": port,
         "access_log": False,  # the app writes its own (see tallybook.api.access_log)
+        "http": "tallybook.joined_writes:JoinedWritesProtocol",  # one write a response
     }
     if workers == 1:
         serving.serve(config_options)
