@@ -39,7 +39,8 @@ def tallybook_server(
 
 
 def ceiling_server(workers: int, log_path: Path) -> tuple[Service, str]:
-    """The bare FastAPI endpoint, served by uvicorn with the same workers and defaults."""
+    """The bare FastAPI endpoint, served by uvicorn as `tallybook serve` serves Tallybook: the
+    same workers, uvicorn's defaults but for the same HTTP protocol (one write a response)."""
     port = free_port()
     command: list[str | Path] = [
         sys.executable,
@@ -55,6 +56,8 @@ def ceiling_server(workers: int, log_path: Path) -> tuple[Service, str]:
         str(port),
         "--workers",
         str(workers),
+        "--http",
+        "tallybook.joined_writes:JoinedWritesProtocol",
     ]
     base_url = f"http://127.0.0.1:{port}"
     return Service("fastapi-ceiling", command, f"{base_url}/healthz", log_path), base_url
