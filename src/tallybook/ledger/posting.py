@@ -92,7 +92,7 @@ class Unit:
         """This unit's working copy of a locked balance (copied on first use)."""
         working = self.balances.get(key)
         if working is None:
-            working = dataclasses.replace(self.context.balances[key])
+            working = self.context.balances[key].copy()
             self.balances[key] = working
         return working
 

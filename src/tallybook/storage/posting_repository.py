@@ -132,6 +132,23 @@ class LockedBalance:
     def key(self) -> BalanceKey:
         return (self.account_id, self.currency)
 
+    def copy(self) -> LockedBalance:
+        """A copy to edit. Why not `dataclasses.replace`: it took 2.5 us, this 0.4, and the
+        engine copies a balance for each side of every transfer."""
+        return LockedBalance(
+            self.account_id,
+            self.currency,
+            self.tenant_id,
+            self.posted,
+            self.held,
+            self.credit_limit,
+            self.version,
+            self.last_sequence,
+            self.last_entry_hash,
+            self.last_entry_at,
+            self.is_new,
+        )
+
 
 def lock_accounts(
     connection: Connection, account_ids: Collection[UUID]
