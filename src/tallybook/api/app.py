@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tallybook.api import (
     accounts,
@@ -58,16 +58,17 @@ first response again with `Idempotent-Replayed: true`.
 
 
 class TallybookApp(FastAPI):
-    """FastAPI with the fast lane (`fast_lane`) in front of its middleware: see there why."""
+    """FastAPI with `front` (the request observers, then the fast lane) in front of its
+    middleware: see `fast_lane` why."""
 
-    fast_lane: FastLane | None = None
+    front: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fast_lane is None or scope["type"] != "http":
+        if self.front is None or scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self  # as Starlette sets it: handlers find the ledger there
-        await self.fast_lane(scope, receive, send)
+        await self.front(scope, receive, send)
 
     async def through_middleware(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app as FastAPI serves it: its middleware, then its router."""
@@ -114,11 +115,10 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         observers.append(metrics.install(app, the_ledger.engine).observe_request)
     if access_log is not None:
         observers.append(AccessLog(access_log))
-    if observers:  # the outermost of ours, so its times include the others
-        app.add_middleware(ObservedRequests, observers=observers)
-    app.fast_lane = FastLane(
-        app.through_middleware, observers=observers, max_body_bytes=settings.max_body_bytes
-    )
+    # The observers' middleware is the outermost, in front of the lane: it times every
+    # request once, whether the lane or the app answers it.
+    lane = FastLane(app.through_middleware, max_body_bytes=settings.max_body_bytes)
+    app.front = ObservedRequests(lane, observers=observers) if observers else lane
     # The busiest first: the app tries its included routers in turn, and each walk through
     # one costs (a tenth of a history page's time when entries came tenth), so transfers,
     # then the account and history reads, are matched before the others are tried.

@@ -15,6 +15,12 @@ class BodyTooLarge(Exception):
     pass
 
 
+def declared_length(scope: Scope) -> int | None:
+    """The body length the request's `Content-Length` declares; None without a usable one."""
+    declared = dict(scope["headers"]).get(b"content-length")
+    return int(declared) if declared is not None and declared.isdigit() else None
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -24,8 +30,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        declared = declared_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
             await self._refuse(scope, receive, send)
             return
         received = 0

@@ -5,23 +5,23 @@ Why: under the single-transfer load, what lies between the server and a direct r
 handler — Starlette's exception middleware, the walk through the included routers, FastAPI's
 request wrapper with its two exit stacks — took 11% of a worker's time with the GIL, nearly
 half as much as the handler itself; and the middleware in front of those (FastAPI's own three,
-which wrap every message of a request, and ours: the observers, the body limit) another 7%
-(session 18).
+which wrap every message of a request, and our body limit) most of another 7% (session 18).
 
-`FastLane` stands in front of the whole app (`TallybookApp`), and does itself what the
-middleware would do for the requests it answers: it tells the request observers (the
-metrics, the access log) how each ended and how long it took, takes only a body whose
-declared `Content-Length` is within the body limit (any other goes the usual way, through
-`BodyLimit`), and answers an error nothing else answers as the server error middleware would
-(a 500, then the error raised again for the server to log). It learns a route from the
-router: after a request the router matched to a direct route whose template is the request's
-path itself (no path parameters, not mounted) and whose methods include the request's (the
-router also sets the route of a path it refuses with 405), later requests of that method and
-path go straight to the route's direct handler (`DirectRoute.direct`), with `scope["route"]`
-set as the router sets it. A request the handler declines goes on to the app as usual, its
-body replayed and marked declined (`direct_route.DECLINED`, so the route does not offer it
-again); an error it raises is answered by the app's handler for that error, as Starlette's
-exception middleware would, or by the server error middleware when there is none.
+`FastLane` stands in front of the whole app (`TallybookApp`), behind only the request
+observers' middleware (`ObservedRequests`, which so sees every request once, answered here
+or not), and does itself what the app's middleware would do for the requests it answers:
+takes only a body whose declared `Content-Length` is within the body limit (any other goes
+the usual way, through `BodyLimit`), and answers an error nothing else answers as the server
+error middleware would (a 500, then the error raised again for the server to log). It learns
+a route from the router: after a request the router matched to a direct route whose template
+is the request's path itself (no path parameters, not mounted) and whose methods include the
+request's (the router also sets the route of a path it refuses with 405), later requests of
+that method and path go straight to the route's direct handler (`DirectRoute.direct`), with
+`scope["route"]` set as the router sets it. A request the handler declines goes on to the
+app as usual, its body replayed and marked declined (`direct_route.DECLINED`, so the route
+does not offer it again); an error it raises is answered by the app's handler for that
+error, as Starlette's exception middleware would, or by the server error middleware when
+there is none.
 
 FastAPI's own telemetry (OpenTelemetry spans and metrics) is off in Tallybook's app, which
 has its own metrics: the lane would otherwise answer requests the telemetry never saw.
@@ -30,8 +30,6 @@ has its own metrics: the lane would otherwise answer requests the telemetry neve
 from __future__ import annotations
 
 import inspect
-import time
-from collections.abc import Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -41,23 +39,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tallybook.api.body_limit import declared_length
 from tallybook.api.direct_route import DECLINED
-from tallybook.api.request_observers import RequestObserver
 
 
 class FastLane:
-    """`app` answers every request the lane does not; `observers` are told of each the lane
-    answers (the app's own middleware tells them of the others)."""
+    """`app` answers every request the lane does not."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        observers: Sequence[RequestObserver] = (),
-        max_body_bytes: int | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int | None = None) -> None:
         self.app = app
-        self._observers = tuple(observers)
         self._max_body_bytes = max_body_bytes
         self._routes: dict[tuple[str, str], Any] = {}  # (method, path) -> a DirectRoute
         self._guarded: ServerErrorMiddleware | None = None  # built at first use, see `_answer`
@@ -80,38 +70,24 @@ class FastLane:
         await self._guarded(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
         request = Request(scope, receive, send)
-        status: int | None = None
         try:
-            try:
-                answer = await scope["route"].direct(request)
-            except Exception as error:
-                answer = await _handled(request, error)
-            if answer is None:
-                scope[DECLINED] = True
-                await self.app(scope, _replaying(request, receive), send)
-                return
-            status = answer.status_code
-            await answer(scope, receive, send)
-        except Exception:
-            status = status or 500  # what the server error middleware then answers
-            raise
-        finally:
-            if DECLINED not in scope:  # the app's own middleware told them
-                seconds = time.perf_counter() - started
-                for observe in self._observers:
-                    observe(scope, status, seconds)
+            answer = await scope["route"].direct(request)
+        except Exception as error:
+            answer = await _handled(request, error)
+        if answer is None:
+            scope[DECLINED] = True
+            await self.app(scope, _replaying(request, receive), send)
+            return
+        await answer(scope, receive, send)
 
     def _body_within_limit(self, scope: Scope) -> bool:
         """Whether the request declares a body length within the limit (a body without one,
         chunked, is counted as it streams in by `BodyLimit`, the usual way)."""
         if self._max_body_bytes is None:
             return True
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                return value.isdigit() and int(value) <= self._max_body_bytes
-        return False
+        declared = declared_length(scope)
+        return declared is not None and declared <= self._max_body_bytes
 
     def _learn(self, scope: Scope) -> None:
         route: Any = scope.get("route")

@@ -5,7 +5,9 @@ Why one: each observer wrapped the app in a middleware of its own, with its own 
 wrapper and its own clock readings, on every request of the hot path. Here the request is
 timed and its status noted once. Plain ASGI (not `BaseHTTPMiddleware`, which costs a task per
 request); observers read what they need of the scope after the app has answered (the metrics
-read `scope["route"]`, which the router, or the fast lane, set when it matched).
+read `scope["route"]`, which the router, or the fast lane, set when it matched). It stands
+in front of the whole app, the fast lane included (`TallybookApp.front`), so every request is
+told of once, whichever answers it.
 """
 
 from __future__ import annotations
