@@ -26,7 +26,6 @@ checks (currency, status, references).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import random
 import sqlite3
@@ -35,21 +34,24 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import orjson
 import psycopg
 
 from suite.cpu import CpuMeter
 from suite.entry_rows import chained_entry
 from suite.loadgen import LoadResult, latency_result
-from tallybook.ledger.commands import batch_member_key
+from tallybook.ledger.commands import CreateTransfer, TransferBatch, request_hash
 from tallybook.ledger.ids import new_id
+from tallybook.ledger.posting import idempotency_slots
+from tallybook.model import TransferType
 from tallybook.storage.posting_repository import BatchWrite, batch_write
 
 CURRENCY = "CNY"
-AMOUNT_MINOR = 1  # 0.01 CNY
+AMOUNT = Decimal("0.01")
+AMOUNT_MINOR = 1  # AMOUNT in fen
 TRANSFER_COLUMNS = (
     "id, tenant_id, debit_account_id, credit_account_id, amount, currency, type, status, "
     "tags, metadata, idempotency_key, request_hash, created_at"
@@ -86,7 +88,7 @@ class _Batch:
 class RawRequest:
     """What one request of the workload asks for: its transfers (debit, credit), one or many,
     and its idempotency key (each transfer of a many-transfer request stores the key with its
-    index, `batch_member_key`, as the engine stores an atomic batch's)."""
+    index, as the engine stores an atomic batch's: `posting.idempotency_slots`)."""
 
     pairs: list[tuple[UUID, UUID]]
     idempotency_key: str
@@ -114,17 +116,16 @@ def drawn_customers(hot: UUID, customers: Sequence[UUID], size: int, key_prefix:
     ]
 
 
-def _request_hash(request: RawRequest) -> str:
-    """A digest of the request's content, as the engine stores one beside each key it claims
-    (sorted-key JSON, SHA-256)."""
-    content = {
-        "transfers": [
-            {"debit": debit.hex, "credit": credit.hex, "amount": AMOUNT_MINOR,
-             "currency": CURRENCY, "type": "order_payment"}
-            for debit, credit in request.pairs
-        ]
-    }  # fmt: skip
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def _command(tenant_id: UUID, request: RawRequest) -> CreateTransfer | TransferBatch:
+    """The engine's command for the request, as the API builds it: one transfer under the
+    request's key, or an atomic batch of them under it."""
+    transfers = [
+        CreateTransfer(tenant_id, debit, credit, AMOUNT, CURRENCY, TransferType.ORDER_PAYMENT)
+        for debit, credit in request.pairs
+    ]
+    if len(transfers) == 1:
+        return replace(transfers[0], idempotency_key=request.idempotency_key)
+    return TransferBatch(tenant_id, tuple(transfers), request.idempotency_key)
 
 
 def _compute(
@@ -138,16 +139,17 @@ def _compute(
     transfers: list[tuple[Any, ...]] = []
     entries: list[tuple[Any, ...]] = []
     for request in requests:
-        digest = _request_hash(request)
-        single = len(request.pairs) == 1
-        for index, (debit, credit) in enumerate(request.pairs):
+        # The key each transfer stores and the request's hash, worked out by the engine's own
+        # functions, so the rows are the engine's and cost what they cost it.
+        command = _command(tenant_id, request)
+        digest = request_hash(command)
+        keys = [key for _tenant, key in idempotency_slots(command)]
+        for (debit, credit), key in zip(request.pairs, keys, strict=True):
             if locked[debit].posted < AMOUNT_MINOR:
                 continue
-            key = request.idempotency_key
             transfer_id = new_id()
             transfers.append((
-                transfer_id, tenant_id, debit, credit, AMOUNT_MINOR, CURRENCY,
-                key if single else batch_member_key(key, index), digest, now,
+                transfer_id, tenant_id, debit, credit, AMOUNT_MINOR, CURRENCY, key, digest, now,
             ))  # fmt: skip
             for account_id, signed in ((debit, -AMOUNT_MINOR), (credit, AMOUNT_MINOR)):
                 balance = locked[account_id]
