@@ -38,9 +38,9 @@ class _Transport:
         return f"the transport's {name}"
 
 
-def _one_turn_then_the_next(step: Any) -> _Transport:
-    """Run `step(joined)` in one turn of a loop, then let the loop turn once more."""
-    transport = _Transport()
+def _one_turn_then_the_next(step: Any, transport: _Transport) -> _Transport:
+    """Run `step(joined)` on `transport` in one turn of a loop, then let the loop turn once
+    more; `transport` back."""
 
     async def main() -> None:
         step(_JoinedWrites(transport, asyncio.get_running_loop()))  # type: ignore[arg-type]
@@ -56,7 +56,7 @@ def test_the_writes_of_one_turn_reach_the_transport_as_one_write() -> None:
         joined.write(b"HTTP/1.1 201 Created\r\n\r\n")
         joined.write(b'{"id": 1}')
 
-    transport = _one_turn_then_the_next(step)
+    transport = _one_turn_then_the_next(step, _Transport())
 
     assert transport.calls == [("write", b'HTTP/1.1 201 Created\r\n\r\n{"id": 1}')]
 
@@ -66,30 +66,29 @@ def test_closing_writes_what_was_gathered_first() -> None:
         joined.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
         joined.close()
 
-    transport = _one_turn_then_the_next(step)
+    transport = _one_turn_then_the_next(step, _Transport())
 
     assert transport.calls == [("write", b"HTTP/1.1 400 Bad Request\r\n\r\n"), ("close", b"")]
 
 
 def test_what_is_gathered_for_a_transport_already_closing_is_dropped_as_it_would_drop_it() -> None:
+    transport = _Transport()
+
     def step(joined: _JoinedWrites) -> None:
         joined.write(b"late")
         transport.closing = True
 
-    transport = _Transport()
+    _one_turn_then_the_next(step, transport)
 
-    async def main() -> None:
-        step(_JoinedWrites(transport, asyncio.get_running_loop()))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
-
-    asyncio.run(main())
     assert transport.calls == []
 
 
 def test_everything_else_is_the_transports_own() -> None:
-    joined = _JoinedWrites(_Transport(), asyncio.new_event_loop())  # type: ignore[arg-type]
+    loop = asyncio.new_event_loop()
+    joined = _JoinedWrites(_Transport(), loop)  # type: ignore[arg-type]
 
     assert joined.get_extra_info("peername") == "the transport's peername"
+    loop.close()
 
 
 async def _app(scope: Scope, receive: Receive, send: Send) -> None:
