@@ -13,6 +13,9 @@ before it is dropped.
 
     .venv/bin/python bench/compare_writes.py --baseline REV [--candidate REV] [--rounds 3] [--full]
 
+With `--sqlite`, W4 instead: the same sequence less W1 (one hot account, then the batches)
+on a fresh SQLite file served by one process, as the suite's W4 runs.
+
 With `--candidate`, the candidate is served from a worktree of that revision too, so two past
 commits can be set against each other (which of several changes cost a figure).
 
@@ -43,13 +46,37 @@ from suite.versions import Round, add_version_arguments, in_turn, served_version
 
 DATABASE_NAME = "tb_compare_writes"
 COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
+SQLITE_COLUMNS = ("W4 /s", "W4 p99 ms", "W4 batch /s")  # W4 single, then its batches
+
+
+def require_clean(url: str, work: Path) -> None:
+    """`tallybook verify` on the comparison's database; stop on any drift."""
+    if not verify("compare", url, work / "verify.log"):
+        sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
 
 
 def verify_and_drop(server_url: str, url: str, work: Path) -> None:
-    """`tallybook verify` on the comparison's database, then drop it; stop on any drift."""
-    if not verify("compare", url, work / "verify.log"):
-        sys.exit(f"tallybook verify found drift in {url}; see {work / 'verify.log'}")
+    require_clean(url, work)
     drop_database(server_url, DATABASE_NAME)
+
+
+def one_sqlite_round(source: Path | None, sizes: Sizes, work: Path) -> list[float]:
+    """W4 on a fresh SQLite file, served by one process from `source` (see `one_round`)."""
+    path = work / f"{DATABASE_NAME}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=False)
+    results = run_tallybook_writes(
+        "compare", url, fixture, workers=1, sizes=sizes, work=work, uniform=False,
+        source=source,
+    )  # fmt: skip
+    require_clean(url, work)
+    return [
+        results.hot.requests_per_second,
+        results.hot.p99_ms,
+        results.batch.requests_per_second * BATCH_TRANSFERS,
+    ]
 
 
 def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) -> list[float]:
@@ -89,6 +116,9 @@ def main() -> None:
         help=f"also count a W2 transfer's instructions over N rounds of {ROUND_REQUESTS} "
         "(needs valgrind)",
     )  # fmt: skip
+    parser.add_argument(
+        "--sqlite", action="store_true", help="W4 (SQLite, one process) instead of W1-W3"
+    )
     arguments = parser.parse_args()
     ensure_wrk()
     if arguments.instructions:
@@ -102,7 +132,11 @@ def main() -> None:
         for number in range(1, arguments.rounds + 1):
             for version, source in in_turn(versions, number):
                 say(f"round {number}: {version}")
-                figures = one_round(arguments.postgresql_url, source, sizes, work)
+                figures = (
+                    one_sqlite_round(source, sizes, work)
+                    if arguments.sqlite
+                    else one_round(arguments.postgresql_url, source, sizes, work)
+                )
                 rows.append((number, version, figures))
         if arguments.instructions:
             url = recreate_database(arguments.postgresql_url, DATABASE_NAME)
@@ -116,7 +150,7 @@ def main() -> None:
                 )
                 batches[version] = f"({committed})"
             verify_and_drop(arguments.postgresql_url, url, work)
-    print(table(rows, versions, COLUMNS, ",.0f"))
+    print(table(rows, versions, SQLITE_COLUMNS if arguments.sqlite else COLUMNS, ",.0f"))
     if counts:
         title = (
             "\ninstructions per W2 transfer (the app, in process; "
