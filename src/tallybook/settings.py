@@ -30,7 +30,8 @@ class Settings(BaseSettings):
         le=1,
         description="when commands queue up while a batch commits (the engine is busy), how "
         "long the engine keeps gathering more into the next batch; a command on an idle engine "
-        "never waits",
+        "never waits (not on a served SQLite database, whose batches run on the event loop: "
+        "the next one is what arrived during the last commit)",
     )
     engine_max_attempts: int = Field(
         default=5,

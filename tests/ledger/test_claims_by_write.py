@@ -57,7 +57,7 @@ class OwnEngine:
         work = [_Work(command, Future()) for command in commands]
         for item in work:
             item.future.set_running_or_notify_cancel()
-        self.engine._process(work)
+        self.engine._process_here(work)
         return [item.future.exception() or item.future.result() for item in work]  # type: ignore[misc]
 
     def count_key_lookups(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -146,17 +146,24 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
 
 @asynccontextmanager
 async def _running(ledger: Ledger, settings: Settings, owns_ledger: bool) -> AsyncIterator[None]:
-    """The ledger's engine and the hold expiry, while the app serves (when the app owns the
-    ledger; tests that pass their own start and close it themselves)."""
+    """While the app serves: the engine's batches on its event loop (on SQLite, see
+    `ledger.lanes`); when the app owns the ledger, the ledger's engine and the hold expiry too
+    (tests that pass their own start and close it themselves)."""
     if not owns_ledger:
-        yield
+        async with ledger.engine.on_event_loop():
+            yield
         return
     ledger.start()
-    expiry = asyncio.create_task(expire_forever(ledger, settings.hold_expiry_interval_seconds))
     try:
-        yield
+        async with ledger.engine.on_event_loop():
+            expiry = asyncio.create_task(
+                expire_forever(ledger, settings.hold_expiry_interval_seconds)
+            )
+            try:
+                yield
+            finally:
+                expiry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await expiry
     finally:
-        expiry.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await expiry
         ledger.close()

@@ -17,6 +17,11 @@ While one batch commits, the next gathers in the queue. A hot account's row lock
 held once per batch instead of once per transfer, which is what lets a ledger on a
 general-purpose database go past that database's per-transaction limit.
 
+A served SQLite database runs the batches on the server's event loop instead
+(`on_event_loop`): the same `_process`, its statements on the loop's thread and its waits (the
+commit, the write lock, a backoff) on a helper thread; see `lanes` for why. A batch is a
+coroutine for that reason; on the engine thread it never suspends.
+
 Idempotency keys are claimed by the write itself: the unique (tenant, key) constraint on
 transfers refuses a key claimed before. A batch's first attempt therefore does not look its
 keys up (a read the size of the batch, and usually empty): a retried request it holds either
@@ -37,16 +42,19 @@ answered before its commit: an acknowledged command is durable.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -55,8 +63,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from tallybook.ledger import errors, posting, steps
 from tallybook.ledger.clock import Clock
-from tallybook.ledger.commands import Command, ExpireDueHolds, PostingResult, ReverseTransfer
+from tallybook.ledger.commands import (
+    Command,
+    ExpireDueHolds,
+    PostingResult,
+    ReverseTransfer,
+    TransferBatch,
+)
 from tallybook.ledger.decimals_in_use import CurrencyKey, DecimalsInUse
+from tallybook.ledger.lanes import Lane, LoopLane, ThreadLane, finish_now
 from tallybook.ledger.steps import Step, StepResult
 from tallybook.model import Transfer
 from tallybook.storage import accounts_repository, posting_repository
@@ -216,7 +231,8 @@ class PostingEngine:
         self._state_lock = threading.Lock()
         self.statistics = EngineStatistics()
         self._observers: list[EngineObserver] = [self.statistics]
-        self._connection: Connection | None = None  # the engine thread's own, see `_transaction`
+        self._thread_lane = ThreadLane()  # the engine thread's, with its connection
+        self._loop_batches: _LoopBatches | None = None  # see `on_event_loop`
         self._look_up_claims_until = 0.0  # time.monotonic(); see the module's docstring
 
     @property
@@ -226,7 +242,8 @@ class PostingEngine:
     @property
     def queued(self) -> int:
         """Commands waiting for a batch (approximate, for metrics)."""
-        return self._queue.qsize()
+        batches = self._loop_batches
+        return self._queue.qsize() + (0 if batches is None else batches.waiting)
 
     def observe(self, observer: EngineObserver) -> None:
         """Report every batch to `observer` from now on."""
@@ -268,13 +285,60 @@ class PostingEngine:
     def _queue_work(self, work: Work, future: Future[Any]) -> None:
         with self._state_lock:  # so nothing is queued behind the stop signal and forgotten
             if self._running:
-                self._queue.put(_Work(work, future))
+                if self._loop_batches is None:
+                    self._queue.put(_Work(work, future))
+                else:
+                    self._loop_batches.put(_Work(work, future))
                 return
         future.set_exception(errors.EngineUnavailable("the posting engine is not running"))
 
     def execute(self, command: Command) -> PostingResult:
         """Submit and wait. Raises the command's LedgerError when it is refused."""
-        return self.submit(command).result()
+        return self.result_of(self.submit(command))
+
+    def result_of(self, future: Future[T]) -> T:
+        """`future`'s outcome, waited for. Refused on the thread of the event loop that runs
+        the batches (see `on_event_loop`), where the wait would never end: async code awaits
+        `api.engine_waits.engine_waiter(future)` instead."""
+        batches = self._loop_batches
+        if batches is not None and batches.on_its_thread() and not future.done():
+            raise RuntimeError(
+                "waiting for the posting engine on the event loop that applies its batches"
+            )
+        return future.result()
+
+    @asynccontextmanager
+    async def on_event_loop(self) -> AsyncIterator[None]:
+        """While inside, on a SQLite database, the batches run on the running event loop (see
+        `lanes`): the statements on its thread, the commit on a helper thread. Commands
+        submitted from any thread queue there; on leaving, everything queued is applied, and
+        later commands go to the engine thread again. On PostgreSQL (a statement is a round
+        trip, which the event loop must not wait for) or when another loop already has the
+        batches, nothing changes.
+
+        On the loop a batch takes whatever queued while the last one committed, up to
+        `max_batch_commands`, without a gather window: the commit is the window.
+        """
+        loop = asyncio.get_running_loop()
+        with self._state_lock:
+            joins = self._database.is_sqlite and self._loop_batches is None
+            if joins:
+                helper = ThreadPoolExecutor(1, thread_name_prefix="tallybook-posting-commit")
+                batches = _LoopBatches(
+                    loop, LoopLane(loop, self._database, helper), self._process,
+                    self._max_batch_commands,
+                )  # fmt: skip
+                self._loop_batches = batches
+        if not joins:
+            yield
+            return
+        try:
+            yield
+        finally:
+            with self._state_lock:
+                self._loop_batches = None
+            await batches.leave()
+            helper.shutdown()
 
     # -- the engine thread -----------------------------------------------------------------
 
@@ -290,15 +354,20 @@ class PostingEngine:
             batch, stopping = take_batch(
                 self._queue, self._max_batch_commands, self._max_batch_wait_seconds
             )
-            # A caller that gave up before its batch began (its future cancelled: an
-            # awaiting request went away) is left out, never applied. The rest can no longer
-            # be cancelled, so answering them cannot fail (a cancelled future refuses a
-            # result, which raised here and ended the engine thread).
-            batch = [work for work in batch if work.future.set_running_or_notify_cancel()]
+            batch = _still_wanted(batch)
             if batch:
-                self._process(batch)
+                self._process_here(batch)
 
-    def _process(self, batch: list[_Work]) -> None:
+    def _process_here(self, batch: list[_Work]) -> None:
+        """`_process` on this thread (the engine's), on its own connection."""
+        finish_now(self._process(batch, self._thread_lane))
+
+    def _close_connection(self) -> None:
+        _close(self._thread_lane)
+
+    async def _process(self, batch: list[_Work], lane: Lane) -> None:
+        """Apply `batch` in one transaction and answer every caller: retried after a lost
+        race, split into single commands when it keeps failing. Never raises."""
         last_error: Exception | None = None
         met_replay = False  # the last attempt failed on a key it had not looked up
         look_up_claims = self._max_attempts == 1 or time.monotonic() < self._look_up_claims_until
@@ -307,20 +376,11 @@ class PostingEngine:
                 for observer in self._observers:
                     observer.batch_retried(_retry_reason(last_error))
                 if not met_replay:  # a lost race: let the other side finish first
-                    time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
+                    backoff_seconds = RETRY_BACKOFF_SECONDS * attempt * (1 + random.random())
+                    await lane.waiting(partial(time.sleep, backoff_seconds))
                 look_up_claims = True
-            started = time.perf_counter()
             try:
-                with self._transaction() as connection:
-                    lock_seconds = time.perf_counter() - started  # SQLite: BEGIN IMMEDIATE
-                    outcomes, batch_lock_seconds = _run_batch(
-                        connection,
-                        [w.command for w in batch],
-                        self._clock,
-                        look_up_claims=look_up_claims,
-                        decimals_in_use=self._decimals_in_use,
-                    )
-                    applied = time.perf_counter()
+                outcomes, timing = await self._attempt(batch, lane, look_up_claims)
             except (OperationalError, IntegrityError, _UnseenReplay) as exc:
                 met_replay = not look_up_claims and not isinstance(exc, OperationalError)
                 if met_replay:
@@ -331,19 +391,13 @@ class PostingEngine:
                 continue
             except DBAPIError as exc:
                 if not exc.connection_invalidated:
-                    return self._isolate(batch, exc)
+                    return await self._isolate(batch, exc, lane)
                 last_error = exc
                 continue
             except Exception as exc:  # a bug: keep it from failing the other commands
-                return self._isolate(batch, exc)
-            committed = time.perf_counter()
+                return await self._isolate(batch, exc, lane)
             for observer in self._observers:
-                observer.batch_committed(
-                    len(batch),
-                    lock_seconds + batch_lock_seconds,
-                    committed - applied,
-                    committed - started,
-                )
+                observer.batch_committed(len(batch), *timing)
             for work, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, errors.LedgerError):
                     work.future.set_exception(outcome)
@@ -355,46 +409,161 @@ class PostingEngine:
             "batch of %d failed %d times: %s", len(batch), self._max_attempts, last_error
         )
         if len(batch) > 1:
-            return self._isolate(batch, last_error)
+            return await self._isolate(batch, last_error, lane)
         batch[0].future.set_exception(
             errors.EngineUnavailable(f"the database refused the command: {last_error}")
         )
         return None
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """A write transaction on the engine's own connection, which stays open between
-        batches; after a failed batch the next one starts on a fresh connection.
+    async def _attempt(
+        self, batch: list[_Work], lane: Lane, look_up_claims: bool
+    ) -> tuple[list[Outcome], tuple[float, float, float]]:
+        """One try at `batch`: its outcomes, and its lock, commit and transaction seconds (see
+        `EngineObserver.batch_committed`).
 
-        Why: checking a connection out of the pool for every batch cost a round trip (the
+        The write transaction runs on the lane's connection, which stays open between
+        batches; after a failed attempt the next one starts on a fresh connection. Why:
+        checking a connection out of the pool for every batch cost a round trip (the
         pre-ping) before anything else, and on a busy server each round trip also waits for
         the GIL. A connection that died while idle fails the batch's first statement, which
         is retried like any lost race (on a new connection).
         """
-        if self._connection is None:
-            self._connection = self._database.write_connection()
+        if lane.connection is None:
+            lane.connection = self._database.write_connection()
+        connection = lane.connection
+        started = time.perf_counter()
         try:
-            with self._connection.begin():
-                yield self._connection
+            transaction = await lane.begin(connection)
+            lock_seconds = time.perf_counter() - started  # SQLite: BEGIN IMMEDIATE
+            try:
+                outcomes, batch_lock_seconds = await lane.statements(
+                    partial(
+                        _run_batch,
+                        connection,
+                        [w.command for w in batch],
+                        self._clock,
+                        look_up_claims=look_up_claims,
+                        decimals_in_use=self._decimals_in_use,
+                    ),
+                    sum(_transfers_in(w.command) for w in batch),
+                )
+                applied = time.perf_counter()
+                await lane.waiting(transaction.commit)
+            finally:
+                if transaction.is_active:  # the statements failed: nothing was committed
+                    transaction.rollback()
         except (IntegrityError, _UnseenReplay):
             raise  # rolled back, and the connection is sound: a key or row claimed before
         except BaseException:
-            self._close_connection()
+            _close(lane)
             raise
+        committed = time.perf_counter()
+        return outcomes, (
+            lock_seconds + batch_lock_seconds,
+            committed - applied,
+            committed - started,
+        )
 
-    def _close_connection(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            connection.close()
-
-    def _isolate(self, batch: list[_Work], error: Exception) -> None:
+    async def _isolate(self, batch: list[_Work], error: Exception, lane: Lane) -> None:
         """Try each command alone, so only the one that keeps failing sees the error."""
         if len(batch) == 1:
             logger.error("command failed: %r", error, exc_info=error)
             batch[0].future.set_exception(error)
             return
         for work in batch:
-            self._process([work])
+            await self._process([work], lane)
+
+
+class _LoopBatches:
+    """The engine's batches on an event loop (`PostingEngine.on_event_loop`): work queues
+    here, on the loop's thread, and one task applies it a batch at a time."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        lane: LoopLane,
+        process: Callable[[list[_Work], Lane], Coroutine[Any, Any, None]],
+        max_batch_commands: int,
+    ) -> None:
+        self._loop = loop
+        self._thread_id = threading.get_ident()
+        self._lane = lane
+        self._process = process
+        self._max_batch_commands = max_batch_commands
+        self._waiting: deque[_Work] = deque()
+        self._arrived: asyncio.Future[None] | None = None
+        self._leaving = False
+        self._task = loop.create_task(self._apply_batches(), name="tallybook-posting-batches")
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def on_its_thread(self) -> bool:
+        return threading.get_ident() == self._thread_id
+
+    def put(self, work: _Work) -> None:
+        """From any thread (the engine calls it under its state lock)."""
+        if self.on_its_thread():
+            self._add(work)
+        else:
+            self._loop.call_soon_threadsafe(self._add, work)
+
+    def _add(self, work: _Work) -> None:
+        self._waiting.append(work)
+        self._wake()
+
+    async def leave(self) -> None:
+        """Apply everything queued (a `put` made before this call included), then stop."""
+        self._leaving = True
+        self._wake()
+        await self._task
+        _close(self._lane)
+
+    def _wake(self) -> None:
+        if self._arrived is not None and not self._arrived.done():
+            self._arrived.set_result(None)
+
+    async def _apply_batches(self) -> None:
+        while True:
+            while not self._waiting:
+                if self._leaving:
+                    return
+                self._arrived = self._loop.create_future()
+                await self._arrived
+            batch: list[_Work] = []
+            while self._waiting and len(batch) < self._max_batch_commands:
+                batch.append(self._waiting.popleft())
+            batch = _still_wanted(batch)
+            if batch:
+                await self._process(batch, self._lane)
+            # One turn of the loop before the next batch: the answers of this one (their
+            # waiters are woken by a callback this batch scheduled) go out first.
+            await asyncio.sleep(0)
+
+
+def _still_wanted(batch: list[_Work]) -> list[_Work]:
+    """`batch` less the work whose caller gave up before it began (its future cancelled: an
+    awaiting request went away), which is never applied. The rest can no longer be
+    cancelled, so answering them cannot fail (a cancelled future refuses a result, which
+    raised in the engine and ended its thread)."""
+    return [work for work in batch if work.future.set_running_or_notify_cancel()]
+
+
+def _transfers_in(work: Work) -> int:
+    """How many transfers `work` may write at most, for the lane's choice of thread: an
+    atomic batch's members, the holds an expiry may release, else one."""
+    if isinstance(work, TransferBatch):
+        return len(work.transfers)
+    if isinstance(work, ExpireDueHolds):
+        return work.limit
+    return 1
+
+
+def _close(lane: Lane) -> None:
+    if lane.connection is not None:
+        connection, lane.connection = lane.connection, None
+        connection.close()
 
 
 def _retry_reason(error: Exception | None) -> str:

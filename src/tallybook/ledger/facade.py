@@ -123,7 +123,7 @@ class Ledger:
 
     def run(self, step: Step[R]) -> StepResult[R]:
         """Apply a wallet-flow step (its record change and its money, together) and wait."""
-        return self.engine.submit_step(step).result()
+        return self.engine.result_of(self.engine.submit_step(step))
 
     def submit_step(self, step: Step[R]) -> Future[StepResult[R]]:
         """Queue a wallet-flow step without waiting."""

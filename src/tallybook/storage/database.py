@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MILLISECONDS = 60_000
+SQLITE_BUSY = 5  # the primary result code; the extended ones (SQLITE_BUSY_*) share its low byte
 # A pooled PostgreSQL connection unused for this long is pinged before its next use.
 PING_AFTER_IDLE_SECONDS = 1.0
 _RETURNED_AT = "tallybook_returned_at"
@@ -181,6 +182,27 @@ class Database:
             psycopg_connection.prepare_threshold = None
             connection.detach()
         return connection
+
+    def try_begin_write(self, connection: Connection) -> RootTransaction | None:
+        """A write transaction on SQLite `connection` (a `write_connection`), begun only if
+        no other connection holds the write lock: None, without waiting, if one does.
+
+        Why: the posting engine begins its batches on the event loop's thread (see
+        `ledger.lanes`), which must not sleep in SQLite's busy handler while another process
+        writes; it waits for the lock elsewhere instead."""
+        driver_connection = connection.connection.driver_connection
+        assert driver_connection is not None  # a connection in use has its driver's
+        driver_connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            return connection.begin()
+        except OperationalError as error:
+            if getattr(error.orig, "sqlite_errorcode", None) is not None and (
+                error.orig.sqlite_errorcode & 0xFF == SQLITE_BUSY  # type: ignore[union-attr]
+            ):
+                return None
+            raise
+        finally:
+            driver_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MILLISECONDS}")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

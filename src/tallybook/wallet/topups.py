@@ -407,7 +407,7 @@ def expire_due(ledger: Ledger, limit: int = EXPIRE_BATCH_LIMIT) -> int:
     expired = 0
     for future in futures:
         try:
-            future.result()
+            ledger.engine.result_of(future)
         except InvalidState:
             continue
         expired += 1

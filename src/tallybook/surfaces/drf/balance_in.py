@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.caller import Caller
 from tallybook.ledger.limits import MAX_CHANNEL_LENGTH
@@ -88,7 +89,8 @@ async def create_balance_in(request: Request, response: Response) -> dict[str, A
     wallet = target_wallet(caller, form)
     form.check()
     assert channel is not None and amount is not None and currency is not None and wallet
-    result = topups.create(
+    result = await run_in_threadpool(  # it waits for the engine: never on the event loop
+        topups.create,
         caller.ledger,
         caller.tenant_id,
         wallet.id,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.caller import Caller
 from tallybook.ledger.limits import MAX_REFERENCE_LENGTH
@@ -159,7 +160,8 @@ async def create_balance_out(request: Request, response: Response) -> dict[str, 
     wallet = target_wallet(caller, form)
     form.check()
     assert amount is not None and currency is not None and wallet is not None
-    result = withdrawals.create(
+    result = await run_in_threadpool(  # it waits for the engine: never on the event loop
+        withdrawals.create,
         caller.ledger,
         caller.tenant_id,
         wallet.id,
@@ -203,17 +205,18 @@ async def _edit(request: Request, pk: str, *, partial: bool) -> dict[str, Any]:
     if new_amount is None and merged in (None, withdrawal.destination):
         return _one(caller, withdrawal, style)
     try:
-        edited = withdrawals.edit(
+        edited = await run_in_threadpool(  # it waits for the engine: never on the event loop
+            withdrawals.edit,
             caller.ledger,
             caller.tenant_id,
             withdrawal.id,
             amount=new_amount,
             destination=merged,
             idempotency_key=request.headers.get("idempotency-key"),
-        ).record
+        )
     except InvalidState as error:
         raise _refused(withdrawal, error.current_state, "changed") from None
-    return _one(caller, edited, style)
+    return _one(caller, edited.record, style)
 
 
 def _changed(amount: Decimal | None, withdrawal: Withdrawal, style: TenantStyle) -> Decimal | None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from tallybook.api.caller import Caller
 from tallybook.ledger import SetBalance
@@ -164,6 +165,16 @@ async def _update(request: Request, pk: str, *, partial: bool) -> dict[str, Any]
     view = WalletView.of(request, caller)
     account = _wallet(caller, pk)
     changes = _validated(await request_data(request), partial)
+    # In a worker thread: it writes and waits for the engine, which on the event loop would
+    # hold up every other request (and, where the loop applies the engine's batches, wait
+    # for ever).
+    return await run_in_threadpool(_apply_update, request, view, account, changes)
+
+
+def _apply_update(
+    request: Request, view: WalletView, account: Account, changes: dict[str, Any]
+) -> dict[str, Any]:
+    caller = view.caller
     own = view.own_balance(account)
     target = changes.get(BALANCE)
     if target is not None and target != Decimal(view.style.money(own, view.currency)):

@@ -1,0 +1,120 @@
+"""Where the parts of a posting batch run: all on the engine thread, or on an event loop.
+
+A batch is one coroutine (`PostingEngine._process`) that awaits each part that can take a
+while through its lane: opening the write transaction, the statements, the commit, a retry's
+backoff. On the engine thread (`ThreadLane`) every part runs as it is awaited, so the
+coroutine never suspends and is run to its end by `finish_now`. On a served SQLite database
+(`LoopLane`) the statements run on the event loop's own thread and only the waits (the
+commit's fsync, a write lock another connection holds, a backoff) on a helper thread.
+
+Why the event loop: SQLite statements are calls into this process, each of which lets go of
+the GIL and takes it back. Run from the engine thread, every one of a batch's hundred or so
+calls waited for the event loop to give the GIL back, which it does only when it waits for the
+network or its switch interval (5 ms) ends; so while the event loop read requests and wrote
+answers, the engine could not work, and the two took turns with the disk idle. On the loop's
+thread a batch's statements run in one go, and the fsync, which holds no GIL, overlaps the
+loop's work on the requests of the next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from concurrent.futures import Executor
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, RootTransaction
+
+from tallybook.storage.database import Database
+
+T = TypeVar("T")
+
+# A batch of more transfers than this runs its statements on the helper thread, as on the
+# engine thread: a 1,000-transfer batch takes a tenth of a second, which the event loop would
+# spend unable to answer anything else.
+LOOP_STATEMENTS_MAX_TRANSFERS = 256
+
+
+class _Now(Generic[T]):
+    """An awaitable that does its work when awaited, without suspending."""
+
+    __slots__ = ("_work",)
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+
+    def __await__(self) -> Generator[Any, None, T]:
+        yield from ()
+        return self._work()
+
+
+def finish_now(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end in this thread; it must never suspend (a `ThreadLane`
+    batch)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise RuntimeError("a batch on the engine thread waited for an event loop")
+
+
+class Lane:
+    """Runs a batch's parts; keeps the write connection its batches share (None: open one)."""
+
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
+
+    def begin(self, connection: Connection) -> Awaitable[RootTransaction]:
+        """The batch's write transaction on `connection` (SQLite: `BEGIN IMMEDIATE`)."""
+        raise NotImplementedError
+
+    def statements(self, work: Callable[[], T], transfers: int) -> Awaitable[T]:
+        """`work` (the batch's statements, for `transfers` transfers) done."""
+        raise NotImplementedError
+
+    def waiting(self, work: Callable[[], T]) -> Awaitable[T]:
+        """`work` that waits (a commit, a sleep) done."""
+        raise NotImplementedError
+
+
+class ThreadLane(Lane):
+    """Everything in the calling thread, the engine's, as it is awaited."""
+
+    def begin(self, connection: Connection) -> Awaitable[RootTransaction]:
+        return _Now(connection.begin)
+
+    def statements(self, work: Callable[[], T], transfers: int) -> Awaitable[T]:
+        return _Now(work)
+
+    def waiting(self, work: Callable[[], T]) -> Awaitable[T]:
+        return _Now(work)
+
+
+class LoopLane(Lane):
+    """The statements on the event loop's thread (of batches up to
+    `LOOP_STATEMENTS_MAX_TRANSFERS`), the waits on `helper` (one thread)."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, database: Database, helper: Executor
+    ) -> None:
+        super().__init__()
+        self._loop = loop
+        self._database = database
+        self._helper = helper
+
+    async def begin(self, connection: Connection) -> RootTransaction:
+        """At once when SQLite's write lock is free; else waited for on the helper thread (a
+        command of the CLI, another worker, a set-up write of this process holds it)."""
+        transaction = self._database.try_begin_write(connection)
+        if transaction is None:
+            transaction = await self.waiting(connection.begin)
+        return transaction
+
+    def statements(self, work: Callable[[], T], transfers: int) -> Awaitable[T]:
+        if transfers <= LOOP_STATEMENTS_MAX_TRANSFERS:
+            return _Now(work)
+        return self.waiting(work)
+
+    def waiting(self, work: Callable[[], T]) -> Awaitable[T]:
+        return self._loop.run_in_executor(self._helper, work)

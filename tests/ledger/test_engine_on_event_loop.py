@@ -1,0 +1,181 @@
+"""A served SQLite ledger applies the engine's batches on the event loop (`ledger.lanes`): the
+statements on the loop's thread, the commit and any wait for the write lock on a helper
+thread, so the loop keeps serving while the disk syncs or another writer holds the lock.
+
+Which thread ran a batch's statements is told by the clock, which the engine asks for the
+time inside each batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from tallybook.api.engine_waits import engine_waiter
+from tallybook.ledger import CreateTransfer, Ledger
+from tallybook.ledger.commands import TransferBatch
+from tallybook.ledger.lanes import LOOP_STATEMENTS_MAX_TRANSFERS
+from tallybook.model import TransferType
+from tallybook.storage.database import Database
+from tests.support import Book, ManualClock, available, open_book, pay, top_up
+
+
+class ThreadNamingClock(ManualClock):
+    """Remembers the thread of every call (the engine asks once a batch, on the thread that
+    runs the batch's statements)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[str] = []
+
+    def now(self) -> datetime:
+        self.threads.append(threading.current_thread().name)
+        return super().now()
+
+
+@pytest.fixture
+def clock() -> ThreadNamingClock:
+    return ThreadNamingClock()
+
+
+def top_up_command(book: Book, amount: str) -> CreateTransfer:
+    return CreateTransfer(
+        book.tenant.id, book.world, book.alice, Decimal(amount), book.currency,
+        TransferType.TOPUP,
+    )  # fmt: skip
+
+
+def test_on_sqlite_the_batches_run_on_the_loop_and_callers_of_any_thread_are_answered(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    with Ledger(sqlite_database, clock=clock) as ledger:
+        book = open_book(ledger)
+        top_up(ledger, book, book.alice, "100.00")
+
+        async def serve() -> tuple[str, int]:
+            async with ledger.engine.on_event_loop():
+                clock.threads.clear()
+                from_loop = [engine_waiter(ledger.submit(pay(book, "1.00"))) for _ in range(20)]
+                # A caller on another thread (a sync endpoint's worker) waits as it always did.
+                from_thread = await asyncio.to_thread(ledger.execute, pay(book, "5.00"))
+                await asyncio.gather(*from_loop)
+                return threading.current_thread().name, from_thread.transfer.amount
+
+        loop_thread, amount = asyncio.run(serve())
+
+        assert amount == 500
+        assert set(clock.threads) == {loop_thread}
+        assert ledger.engine.statistics.batches < 1 + 21  # the twenty shared batches
+        assert available(ledger, book, book.alice) == 10000 - 2000 - 500
+
+
+def test_after_leaving_the_loop_everything_queued_is_applied_and_the_engine_thread_goes_on(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    with Ledger(sqlite_database, clock=clock) as ledger:
+        book = open_book(ledger)
+        top_up(ledger, book, book.alice, "100.00")
+
+        async def serve_then_leave() -> list[int]:
+            async with ledger.engine.on_event_loop():
+                queued = [ledger.submit(pay(book, "1.00")) for _ in range(5)]
+            # Left: the five were applied before the loop let the engine go.
+            return [future.result(timeout=0).transfer.amount for future in queued]
+
+        assert asyncio.run(serve_then_leave()) == [100] * 5
+        clock.threads.clear()
+        assert ledger.execute(pay(book, "2.00")).transfer.amount == 200
+        assert clock.threads == ["tallybook-posting-engine"]
+        assert available(ledger, book, book.alice) == 10000 - 500 - 200
+
+
+def test_while_another_connection_holds_the_write_lock_the_loop_keeps_serving(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    with Ledger(sqlite_database, clock=clock) as ledger:
+        book = open_book(ledger)
+
+        async def serve() -> tuple[int, int]:
+            async with ledger.engine.on_event_loop():
+                holder = sqlite_database.write_connection()
+                lock = holder.begin()  # BEGIN IMMEDIATE: the write lock, as another writer
+                try:
+                    waiting = engine_waiter(ledger.submit(top_up_command(book, "3.00")))
+                    ticks = 0
+                    for _ in range(10):  # the loop turns while the batch waits for the lock
+                        await asyncio.sleep(0.01)
+                        ticks += 1
+                    assert not waiting.done()
+                finally:
+                    lock.rollback()
+                    holder.close()
+                result = await waiting
+                return ticks, result.transfer.amount
+
+        assert asyncio.run(serve()) == (10, 300)
+        assert available(ledger, book, book.alice) == 300
+
+
+def test_a_batch_of_many_transfers_runs_its_statements_off_the_loop(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    with Ledger(sqlite_database, clock=clock) as ledger:
+        book = open_book(ledger)
+        members = (top_up_command(book, "0.01"),) * (LOOP_STATEMENTS_MAX_TRANSFERS + 1)
+
+        async def serve() -> str:
+            async with ledger.engine.on_event_loop():
+                clock.threads.clear()
+                await engine_waiter(ledger.submit(TransferBatch(book.tenant.id, members)))
+                return threading.current_thread().name
+
+        loop_thread = asyncio.run(serve())
+
+        assert loop_thread not in clock.threads
+        assert clock.threads[0].startswith("tallybook-posting-commit")
+        assert available(ledger, book, book.alice) == LOOP_STATEMENTS_MAX_TRANSFERS + 1
+
+
+def test_waiting_for_the_engine_on_the_loop_that_applies_its_batches_is_refused_not_hung(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    with Ledger(sqlite_database, clock=clock) as ledger:
+        book = open_book(ledger)
+
+        async def serve() -> None:
+            async with ledger.engine.on_event_loop():
+                ledger.execute(top_up_command(book, "1.00"))
+
+        with pytest.raises(RuntimeError, match="event loop that applies its batches"):
+            asyncio.run(serve())
+        # The refused wait's command was still applied, when the loop was left.
+        assert available(ledger, book, book.alice) == 100
+
+
+def test_on_any_database_the_answers_are_the_same_on_the_loop(
+    any_database: Database, clock: ThreadNamingClock
+) -> None:
+    """On PostgreSQL the loop leaves the batches to the engine thread (a statement is a round
+    trip the loop must not wait for); the callers see no difference."""
+    with Ledger(any_database, clock=clock) as ledger:
+        book = open_book(ledger)
+        top_up(ledger, book, book.alice, "12.00")
+
+        async def serve() -> tuple[str, list[int]]:
+            async with ledger.engine.on_event_loop():
+                clock.threads.clear()
+                results = await asyncio.gather(
+                    *(engine_waiter(ledger.submit(pay(book, "2.00"))) for _ in range(6))
+                )
+                return threading.current_thread().name, [r.transfer.amount for r in results]
+
+        loop_thread, amounts = asyncio.run(serve())
+
+        on_the_loop = any_database.is_sqlite
+        assert set(clock.threads) == {loop_thread if on_the_loop else "tallybook-posting-engine"}
+        assert amounts == [200] * 6
+        assert available(ledger, book, book.alice) == 0
