@@ -9,6 +9,7 @@ time inside each batch.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +19,7 @@ import pytest
 from tallybook.api.engine_waits import engine_waiter
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.ledger.commands import TransferBatch
-from tallybook.ledger.lanes import LOOP_STATEMENTS_MAX_TRANSFERS
+from tallybook.ledger.lanes import LOOP_STATEMENTS_MAX_TRANSFERS, LOOP_SWITCH_INTERVAL_SECONDS
 from tallybook.model import TransferType
 from tallybook.storage.database import Database
 from tests.support import Book, ManualClock, available, open_book, pay, top_up
@@ -179,3 +180,17 @@ def test_on_any_database_the_answers_are_the_same_on_the_loop(
         assert set(clock.threads) == {loop_thread if on_the_loop else "tallybook-posting-engine"}
         assert amounts == [200] * 6
         assert available(ledger, book, book.alice) == 0
+
+
+def test_while_on_the_loop_threads_switch_often_so_a_finished_commit_is_told_at_once(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    before = sys.getswitchinterval()
+    with Ledger(sqlite_database, clock=clock) as ledger:
+
+        async def serve() -> float:
+            async with ledger.engine.on_event_loop():
+                return sys.getswitchinterval()
+
+        assert asyncio.run(serve()) == LOOP_SWITCH_INTERVAL_SECONDS
+    assert sys.getswitchinterval() == before

@@ -46,6 +46,7 @@ import asyncio
 import logging
 import queue
 import random
+import sys
 import threading
 import time
 from collections import deque
@@ -71,7 +72,13 @@ from tallybook.ledger.commands import (
     TransferBatch,
 )
 from tallybook.ledger.decimals_in_use import CurrencyKey, DecimalsInUse
-from tallybook.ledger.lanes import Lane, LoopLane, ThreadLane, finish_now
+from tallybook.ledger.lanes import (
+    LOOP_SWITCH_INTERVAL_SECONDS,
+    Lane,
+    LoopLane,
+    ThreadLane,
+    finish_now,
+)
 from tallybook.ledger.steps import Step, StepResult
 from tallybook.model import Transfer
 from tallybook.storage import accounts_repository, posting_repository
@@ -317,7 +324,8 @@ class PostingEngine:
         batches, nothing changes.
 
         On the loop a batch takes whatever queued while the last one committed, up to
-        `max_batch_commands`, without a gather window: the commit is the window.
+        `max_batch_commands`, without a gather window: the commit is the window. The
+        interpreter switches threads more often meanwhile (`LOOP_SWITCH_INTERVAL_SECONDS`).
         """
         loop = asyncio.get_running_loop()
         with self._state_lock:
@@ -332,6 +340,8 @@ class PostingEngine:
         if not joins:
             yield
             return
+        switch_interval_seconds = sys.getswitchinterval()
+        sys.setswitchinterval(LOOP_SWITCH_INTERVAL_SECONDS)
         try:
             yield
         finally:
@@ -339,6 +349,7 @@ class PostingEngine:
                 self._loop_batches = None
             await batches.leave()
             helper.shutdown()
+            sys.setswitchinterval(switch_interval_seconds)
 
     # -- the engine thread -----------------------------------------------------------------
 
