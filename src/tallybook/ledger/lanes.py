@@ -19,6 +19,7 @@ loop's work on the requests of the next batch.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from concurrent.futures import Executor
 from typing import Any, Generic, TypeVar
@@ -67,23 +68,23 @@ def finish_now(coroutine: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("a batch on the engine thread waited for an event loop")
 
 
-class Lane:
+class Lane(ABC):
     """Runs a batch's parts; keeps the write connection its batches share (None: open one)."""
 
     def __init__(self) -> None:
         self.connection: Connection | None = None
 
+    @abstractmethod
     def begin(self, connection: Connection) -> Awaitable[RootTransaction]:
         """The batch's write transaction on `connection` (SQLite: `BEGIN IMMEDIATE`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def statements(self, work: Callable[[], T], transfers: int) -> Awaitable[T]:
         """`work` (the batch's statements, for `transfers` transfers) done."""
-        raise NotImplementedError
 
+    @abstractmethod
     def waiting(self, work: Callable[[], T]) -> Awaitable[T]:
         """`work` that waits (a commit, a sleep) done."""
-        raise NotImplementedError
 
 
 class ThreadLane(Lane):
