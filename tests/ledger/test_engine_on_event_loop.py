@@ -194,3 +194,34 @@ def test_while_on_the_loop_threads_switch_often_so_a_finished_commit_is_told_at_
 
         assert asyncio.run(serve()) == LOOP_SWITCH_INTERVAL_SECONDS
     assert sys.getswitchinterval() == before
+
+
+def test_on_the_loop_a_retried_request_among_new_ones_gets_its_first_result(
+    sqlite_database: Database, clock: ThreadNamingClock
+) -> None:
+    """The batch's first attempt does not look its keys up; the retry's key, claimed before,
+    fails the write, and the batch is rolled back and applied again with its keys read."""
+    with Ledger(sqlite_database, clock=clock) as ledger:
+        book = open_book(ledger)
+        top_up(ledger, book, book.alice, "100.00")
+
+        async def serve() -> tuple[bool, bool, int, int]:
+            async with ledger.engine.on_event_loop():
+                first = await engine_waiter(ledger.submit(pay(book, "10.00", key="order-1")))
+                retried, new = await asyncio.gather(
+                    engine_waiter(ledger.submit(pay(book, "10.00", key="order-1"))),
+                    engine_waiter(ledger.submit(pay(book, "20.00", key="order-2"))),
+                )
+                assert retried.transfer.id == first.transfer.id
+                return (
+                    retried.replayed,
+                    new.replayed,
+                    new.transfer.amount,
+                    ledger.engine.statistics.retries,
+                )
+
+        retried_replayed, new_replayed, new_amount, retries = asyncio.run(serve())
+
+        assert (retried_replayed, new_replayed, new_amount) == (True, False, 2000)
+        assert retries >= 1
+        assert available(ledger, book, book.alice) == 10000 - 1000 - 2000
