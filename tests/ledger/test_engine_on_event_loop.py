@@ -19,7 +19,11 @@ import pytest
 from tallybook.api.engine_waits import engine_waiter
 from tallybook.ledger import CreateTransfer, Ledger
 from tallybook.ledger.commands import TransferBatch
-from tallybook.ledger.lanes import LOOP_STATEMENTS_MAX_TRANSFERS, LOOP_SWITCH_INTERVAL_SECONDS
+from tallybook.ledger.lanes import (
+    LOOP_STATEMENTS_MAX_TRANSFERS,
+    LOOP_SWITCH_INTERVAL_SECONDS,
+    frequent_switches,
+)
 from tallybook.model import TransferType
 from tallybook.storage.database import Database
 from tests.support import Book, ManualClock, available, open_book, pay, top_up
@@ -225,3 +229,16 @@ def test_on_the_loop_a_retried_request_among_new_ones_gets_its_first_result(
         assert (retried_replayed, new_replayed, new_amount) == (True, False, 2000)
         assert retries >= 1
         assert available(ledger, book, book.alice) == 10000 - 1000 - 2000
+
+
+def test_the_switch_interval_comes_back_only_when_the_last_of_two_loops_has_left() -> None:
+    before = sys.getswitchinterval()
+    first, second = frequent_switches(), frequent_switches()
+
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to enter leaves first
+    assert sys.getswitchinterval() == LOOP_SWITCH_INTERVAL_SECONDS
+    second.__exit__(None, None, None)
+
+    assert sys.getswitchinterval() == before

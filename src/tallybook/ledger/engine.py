@@ -46,7 +46,6 @@ import asyncio
 import logging
 import queue
 import random
-import sys
 import threading
 import time
 from collections import deque
@@ -72,13 +71,7 @@ from tallybook.ledger.commands import (
     TransferBatch,
 )
 from tallybook.ledger.decimals_in_use import CurrencyKey, DecimalsInUse
-from tallybook.ledger.lanes import (
-    LOOP_SWITCH_INTERVAL_SECONDS,
-    Lane,
-    LoopLane,
-    ThreadLane,
-    finish_now,
-)
+from tallybook.ledger.lanes import Lane, LoopLane, ThreadLane, finish_now, frequent_switches
 from tallybook.ledger.steps import Step, StepResult
 from tallybook.model import Transfer
 from tallybook.storage import accounts_repository, posting_repository
@@ -340,16 +333,14 @@ class PostingEngine:
         if not joins:
             yield
             return
-        switch_interval_seconds = sys.getswitchinterval()
-        sys.setswitchinterval(LOOP_SWITCH_INTERVAL_SECONDS)
-        try:
-            yield
-        finally:
-            with self._state_lock:
-                self._loop_batches = None
-            await batches.leave()
-            helper.shutdown()
-            sys.setswitchinterval(switch_interval_seconds)
+        with frequent_switches():
+            try:
+                yield
+            finally:
+                with self._state_lock:
+                    self._loop_batches = None
+                await batches.leave()
+                helper.shutdown()
 
     # -- the engine thread -----------------------------------------------------------------
 

@@ -19,9 +19,12 @@ loop's work on the requests of the next batch.
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, RootTransaction
@@ -42,6 +45,29 @@ LOOP_STATEMENTS_MAX_TRANSFERS = 256
 # that commit, began up to 5 ms late. W4 single, 3 alternating rounds of 10 s: 3,102
 # transfers/s at 5 ms, 3,341 at 0.5 ms, 3,339 at 0.1 ms.
 LOOP_SWITCH_INTERVAL_SECONDS = 0.0005
+
+_switching_lock = threading.Lock()
+_loops_switching = 0  # engines inside `frequent_switches`
+_interval_before_seconds = 0.0
+
+
+@contextmanager
+def frequent_switches() -> Iterator[None]:
+    """The interpreter's switch interval at `LOOP_SWITCH_INTERVAL_SECONDS` inside, and back to
+    what it was once the last of several engines (on loops of their own) has left."""
+    global _loops_switching, _interval_before_seconds
+    with _switching_lock:
+        if _loops_switching == 0:
+            _interval_before_seconds = sys.getswitchinterval()
+            sys.setswitchinterval(LOOP_SWITCH_INTERVAL_SECONDS)
+        _loops_switching += 1
+    try:
+        yield
+    finally:
+        with _switching_lock:
+            _loops_switching -= 1
+            if _loops_switching == 0:
+                sys.setswitchinterval(_interval_before_seconds)
 
 
 class _Now(Generic[T]):
