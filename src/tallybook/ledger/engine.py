@@ -50,7 +50,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -324,11 +324,9 @@ class PostingEngine:
         with self._state_lock:
             joins = self._database.is_sqlite and self._loop_batches is None
             if joins:
-                helper = ThreadPoolExecutor(1, thread_name_prefix="tallybook-posting-commit")
                 batches = _LoopBatches(
-                    loop, LoopLane(loop, self._database, helper), self._process,
-                    self._max_batch_commands,
-                )  # fmt: skip
+                    LoopLane(loop, self._database), self._process, self._max_batch_commands
+                )
                 self._loop_batches = batches
         if not joins:
             yield
@@ -340,7 +338,6 @@ class PostingEngine:
                 with self._state_lock:
                     self._loop_batches = None
                 await batches.leave()
-                helper.shutdown()
 
     # -- the engine thread -----------------------------------------------------------------
 
@@ -365,7 +362,7 @@ class PostingEngine:
         finish_now(self._process(batch, self._thread_lane))
 
     def _close_connection(self) -> None:
-        _close(self._thread_lane)
+        self._thread_lane.close_connection()
 
     async def _process(self, batch: list[_Work], lane: Lane) -> None:
         """Apply `batch` in one transaction and answer every caller: retried after a lost
@@ -457,7 +454,7 @@ class PostingEngine:
         except (IntegrityError, _UnseenReplay):
             raise  # rolled back, and the connection is sound: a key or row claimed before
         except BaseException:
-            _close(lane)
+            lane.close_connection()
             raise
         committed = time.perf_counter()
         return outcomes, (
@@ -482,20 +479,19 @@ class _LoopBatches:
 
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
         lane: LoopLane,
         process: Callable[[list[_Work], Lane], Coroutine[Any, Any, None]],
         max_batch_commands: int,
     ) -> None:
-        self._loop = loop
+        self._loop = asyncio.get_running_loop()
         self._thread_id = threading.get_ident()
         self._lane = lane
         self._process = process
         self._max_batch_commands = max_batch_commands
         self._waiting: deque[_Work] = deque()
-        self._arrived: asyncio.Future[None] | None = None
+        self._arrived = asyncio.Event()  # set when work is added, or when leaving
         self._leaving = False
-        self._task = loop.create_task(self._apply_batches(), name="tallybook-posting-batches")
+        self._task = self._loop.create_task(self._apply_batches(), name="tallybook-posting-batches")
 
     @property
     def waiting(self) -> int:
@@ -513,26 +509,22 @@ class _LoopBatches:
 
     def _add(self, work: _Work) -> None:
         self._waiting.append(work)
-        self._wake()
+        self._arrived.set()
 
     async def leave(self) -> None:
         """Apply everything queued (a `put` made before this call included), then stop."""
         self._leaving = True
-        self._wake()
+        self._arrived.set()
         await self._task
-        _close(self._lane)
-
-    def _wake(self) -> None:
-        if self._arrived is not None and not self._arrived.done():
-            self._arrived.set_result(None)
+        self._lane.close()
 
     async def _apply_batches(self) -> None:
         while True:
             while not self._waiting:
                 if self._leaving:
                     return
-                self._arrived = self._loop.create_future()
-                await self._arrived
+                self._arrived.clear()
+                await self._arrived.wait()
             batch: list[_Work] = []
             while self._waiting and len(batch) < self._max_batch_commands:
                 batch.append(self._waiting.popleft())
@@ -560,12 +552,6 @@ def _transfers_in(work: Work) -> int:
     if isinstance(work, ExpireDueHolds):
         return work.limit
     return 1
-
-
-def _close(lane: Lane) -> None:
-    if lane.connection is not None:
-        connection, lane.connection = lane.connection, None
-        connection.close()
 
 
 def _retry_reason(error: Exception | None) -> str:

@@ -23,7 +23,7 @@ import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -100,6 +100,13 @@ class Lane(ABC):
     def __init__(self) -> None:
         self.connection: Connection | None = None
 
+    def close_connection(self) -> None:
+        """Close the shared connection (after a failed attempt, or when done): the next
+        batch opens a fresh one."""
+        if self.connection is not None:
+            connection, self.connection = self.connection, None
+            connection.close()
+
     @abstractmethod
     def begin(self, connection: Connection) -> Awaitable[RootTransaction]:
         """The batch's write transaction on `connection` (SQLite: `BEGIN IMMEDIATE`)."""
@@ -128,15 +135,18 @@ class ThreadLane(Lane):
 
 class LoopLane(Lane):
     """The statements on the event loop's thread (of batches up to
-    `LOOP_STATEMENTS_MAX_TRANSFERS`), the waits on `helper` (one thread)."""
+    `LOOP_STATEMENTS_MAX_TRANSFERS`), the waits on a helper thread of the lane's own."""
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, database: Database, helper: Executor
-    ) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, database: Database) -> None:
         super().__init__()
         self._loop = loop
         self._database = database
-        self._helper = helper
+        self._helper = ThreadPoolExecutor(1, thread_name_prefix="tallybook-posting-commit")
+
+    def close(self) -> None:
+        """The connection, and the helper thread once its last wait is done."""
+        self.close_connection()
+        self._helper.shutdown()
 
     async def begin(self, connection: Connection) -> RootTransaction:
         """At once when SQLite's write lock is free; else waited for on the helper thread (a
