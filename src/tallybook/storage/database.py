@@ -196,9 +196,8 @@ class Database:
         try:
             return connection.begin()
         except OperationalError as error:
-            if getattr(error.orig, "sqlite_errorcode", None) is not None and (
-                error.orig.sqlite_errorcode & 0xFF == SQLITE_BUSY  # type: ignore[union-attr]
-            ):
+            code = getattr(error.orig, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF == SQLITE_BUSY:
                 return None
             raise
         finally:
