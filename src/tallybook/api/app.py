@@ -153,17 +153,18 @@ async def _running(ledger: Ledger, settings: Settings, owns_ledger: bool) -> Asy
         async with ledger.engine.on_event_loop():
             yield
         return
-    ledger.start()
+    with ledger:
+        async with ledger.engine.on_event_loop(), _expiring(ledger, settings):
+            yield
+
+
+@asynccontextmanager
+async def _expiring(ledger: Ledger, settings: Settings) -> AsyncIterator[None]:
+    """The hold expiry task (`expiry.expire_forever`), cancelled on leaving."""
+    expiry = asyncio.create_task(expire_forever(ledger, settings.hold_expiry_interval_seconds))
     try:
-        async with ledger.engine.on_event_loop():
-            expiry = asyncio.create_task(
-                expire_forever(ledger, settings.hold_expiry_interval_seconds)
-            )
-            try:
-                yield
-            finally:
-                expiry.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await expiry
+        yield
     finally:
-        ledger.close()
+        expiry.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await expiry
