@@ -43,7 +43,9 @@ LOOP_STATEMENTS_MAX_TRANSFERS = 256
 # 5 ms). Why: when the commit's fsync ends, the helper thread needs the GIL to say so, and
 # the busy event loop gave it up only when its 5 ms ran out: the next batch, which waits for
 # that commit, began up to 5 ms late. W4 single, 3 alternating rounds of 10 s: 3,102
-# transfers/s at 5 ms, 3,341 at 0.5 ms, 3,339 at 0.1 ms.
+# transfers/s at 5 ms, 3,341 at 0.5 ms, 3,339 at 0.1 ms (a session script); the suite's
+# compare_writes --sqlite: 1.04x, W4 batch 0.96x
+# (bench/results/compare-writes-session19-switch.txt).
 LOOP_SWITCH_INTERVAL_SECONDS = 0.0005
 
 _switching_lock = threading.Lock()
