@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from uuid import uuid4
 
 from sqlalchemy import text
 
@@ -72,6 +73,72 @@ def test_a_tampered_amount_alone_breaks_the_arithmetic(
     assert f"entry {entry_id} " in report.problems[0]
     assert "is not" in report.problems[0]
     assert any("do not move exactly" in problem for problem in report.problems)
+
+
+def break_a_reference(database: Database, statement: str, trigger: str) -> None:
+    """`tamper`, for a change that leaves a row naming one that does not exist. PostgreSQL
+    has no foreign keys on these rows; on SQLite, whose foreign keys would refuse it, they are
+    turned off for the change (outside a transaction, where the pragma takes effect) and
+    `trigger`, the append-only one in the way, dropped."""
+    if not database.is_sqlite:
+        tamper(database, statement)
+        return
+    connection = database.engine.raw_connection()
+    try:
+        sqlite = connection.driver_connection
+        assert sqlite is not None
+        sqlite.execute("PRAGMA foreign_keys = OFF")
+        sqlite.execute(f"DROP TRIGGER {trigger}")
+        sqlite.execute(statement)
+        sqlite.execute("PRAGMA foreign_keys = ON")
+    finally:
+        connection.close()
+
+
+def test_an_entry_whose_transfer_does_not_exist_is_found(
+    ledger: Ledger, any_database: Database
+) -> None:
+    _, entry_id = history(ledger)
+    break_a_reference(
+        any_database,
+        f"UPDATE entries SET transfer_id = '{uuid4().hex}' WHERE id = {entry_id}",
+        "entries_refuse_update",
+    )
+
+    report = ledger.verify()
+
+    assert any(
+        problem.startswith(f"entry {entry_id}: its transfer ") and "does not exist" in problem
+        for problem in report.problems
+    ), report.render()
+
+
+def test_a_transfer_whose_account_does_not_exist_is_found(
+    ledger: Ledger, any_database: Database
+) -> None:
+    book = open_book(ledger)
+    top_up(ledger, book, book.alice, "100.00")
+    transfer_id = ledger.execute(
+        CreateTransfer(
+            book.tenant.id, book.alice, book.bob, Decimal("30"), "CNY", TransferType.ALLOCATION
+        )
+    ).transfer.id
+    break_a_reference(
+        any_database,
+        f"UPDATE transfers SET credit_account_id = '{uuid4().hex}' WHERE id = '{transfer_id.hex}'",
+        "transfers_refuse_update",
+    )
+
+    report = ledger.verify()
+
+    assert (
+        f"transfer {transfer_id}: its credit account does not exist or is another tenant's"
+        in report.problems
+    ), report.render()
+    assert any(
+        problem.endswith("is another tenant's or moves neither its account")
+        for problem in report.problems
+    )
 
 
 def test_a_balance_changed_without_an_entry_is_found(

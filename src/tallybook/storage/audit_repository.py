@@ -104,6 +104,53 @@ def unbalanced_transfers(connection: Connection, limit: int) -> list[Row[Any]]:
     return list(connection.execute(query))
 
 
+def transfers_with_broken_references(connection: Connection, limit: int) -> list[Row[Any]]:
+    """Transfers whose tenant does not exist, or whose debit or credit account does not exist
+    or is another tenant's; with which of the three holds (`has_tenant`, `debit_ok`,
+    `credit_ok`). PostgreSQL has no foreign keys for these (see `tables._posting_references`)."""
+    debit, credit = aliased(accounts), aliased(accounts)
+    has_tenant = tenants.c.id.is_not(None)
+    debit_ok = debit.c.tenant_id == transfers.c.tenant_id
+    credit_ok = credit.c.tenant_id == transfers.c.tenant_id
+    query = (
+        select(
+            transfers.c.id,
+            has_tenant.label("has_tenant"),
+            func.coalesce(debit_ok, False).label("debit_ok"),
+            func.coalesce(credit_ok, False).label("credit_ok"),
+        )
+        .select_from(
+            transfers.outerjoin(tenants, tenants.c.id == transfers.c.tenant_id)
+            .outerjoin(debit, debit.c.id == transfers.c.debit_account_id)
+            .outerjoin(credit, credit.c.id == transfers.c.credit_account_id)
+        )
+        .where(~has_tenant | ~func.coalesce(debit_ok, False) | ~func.coalesce(credit_ok, False))
+        .limit(limit)
+    )
+    return list(connection.execute(query))
+
+
+def entries_with_broken_references(connection: Connection, limit: int) -> list[Row[Any]]:
+    """Entries, live or archived, whose transfer does not exist, or is another tenant's, or
+    moves neither the entry's account: the entry's own account and tenant are then the
+    transfer's, which `transfers_with_broken_references` checks exist."""
+    every = _all_entries()
+    has_transfer = transfers.c.id.is_not(None)
+    query = (
+        select(every.c.id, every.c.transfer_id, has_transfer.label("has_transfer"))
+        .select_from(every.outerjoin(transfers, transfers.c.id == every.c.transfer_id))
+        .where(
+            ~has_transfer
+            | (every.c.tenant_id != transfers.c.tenant_id)
+            | every.c.account_id.not_in(
+                [transfers.c.debit_account_id, transfers.c.credit_account_id]
+            )
+        )
+        .limit(limit)
+    )
+    return list(connection.execute(query))
+
+
 def counts(connection: Connection) -> dict[str, int]:
     return {
         "tenants": connection.scalar(select(func.count()).select_from(tenants)) or 0,
