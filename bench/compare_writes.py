@@ -7,9 +7,9 @@ served from a git worktree of `--baseline`, the candidate from this tree; the ta
 every round, then each version's medians and their ratio. Each round runs the suite's own
 W1-W3 sequence (uniform, hot, 1,000-transfer batches, one server session on a database just
 prepared), so what a long-lived server does to a database that starts empty is part of what is
-measured. The databases are prepared by this tree's code: the baseline must have the same
-schema (no migration between the two). Every database is checked with `tallybook verify`
-before it is dropped.
+measured. The databases are prepared by this tree's code, then taken down to the schema of a
+version whose migrations end earlier (`schema_of`), so a baseline before a migration runs on
+its own schema. Every database is checked with `tallybook verify` before it is dropped.
 
     .venv/bin/python bench/compare_writes.py --baseline REV [--candidate REV] [--rounds 3] [--full]
 
@@ -43,6 +43,8 @@ from suite.tallybook_setup import WriteFixture, prepare_write_database
 from suite.tallybook_writes import run_tallybook_writes
 from suite.verify import verify
 from suite.versions import Round, add_version_arguments, in_turn, served_versions, sizes_of, table
+from tallybook.storage import migrate
+from tallybook.storage.database import Database
 
 DATABASE_NAME = "tb_compare_writes"
 COLUMNS = ("W1 /s", "W1 p99 ms", "W2 /s", "W2 p99 ms", "W3 /s")
@@ -60,6 +62,18 @@ def verify_and_drop(server_url: str, url: str, work: Path) -> None:
     drop_database(server_url, DATABASE_NAME)
 
 
+def schema_of(url: str, source: Path | None) -> None:
+    """Take the database at `url`, prepared at this tree's newest revision, down to the newest
+    of the version served from `source` (None: this tree), when that one is older."""
+    if source is None:
+        return
+    revision = migrate.head_revision(source / "tallybook" / "storage" / "migrations")
+    if revision is not None and revision != migrate.head_revision():
+        database = Database(url)
+        migrate.downgrade(database, revision)
+        database.dispose()
+
+
 def one_sqlite_round(source: Path | None, sizes: Sizes, work: Path) -> list[float]:
     """W4 on a fresh SQLite file, served by one process from `source` (see `one_round`)."""
     path = work / f"{DATABASE_NAME}.db"
@@ -67,6 +81,7 @@ def one_sqlite_round(source: Path | None, sizes: Sizes, work: Path) -> list[floa
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=False)
+    schema_of(url, source)
     results = run_tallybook_writes(
         "compare", url, fixture, workers=1, sizes=sizes, work=work, uniform=False,
         source=source,
@@ -83,6 +98,7 @@ def one_round(server_url: str, source: Path | None, sizes: Sizes, work: Path) ->
     """W1-W3 on a fresh database, served from `source` (a `src` directory; None: this tree)."""
     url = recreate_database(server_url, DATABASE_NAME)
     fixture = prepare_write_database(url, ACCOUNTS, work / "accounts.txt", fund_customers=True)
+    schema_of(url, source)
     results = run_tallybook_writes(
         "compare", url, fixture, workers=2, sizes=sizes, work=work, uniform=True,
         source=source,

@@ -14,9 +14,9 @@ from tallybook.storage.database import Database
 MIGRATIONS_DIRECTORY = Path(__file__).parent / "migrations"
 
 
-def _config() -> Config:
+def _config(directory: Path = MIGRATIONS_DIRECTORY) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY))
+    config.set_main_option("script_location", str(directory))
     return config
 
 
@@ -43,5 +43,7 @@ def current_revision(database: Database) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+def head_revision(directory: Path = MIGRATIONS_DIRECTORY) -> str | None:
+    """The newest revision of these migrations, or of another version's (`directory`: its
+    `tallybook/storage/migrations`, which the benchmark's comparisons read)."""
+    return ScriptDirectory.from_config(_config(directory)).get_current_head()
