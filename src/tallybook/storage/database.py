@@ -172,8 +172,9 @@ class Database:
         fresh database the idempotency lookup kept scanning all of a tenant's transfers, and
         1,000-transfer batches fell from 3,700 to 1,200 transfers/s within a minute. Why not
         `plan_cache_mode = force_custom_plan`, which did the same: it also re-planned the
-        query of every foreign-key check PostgreSQL runs for each inserted row (3 to 4 µs a
-        check became 11 to 21, nine checks a transfer), and 1,000-transfer batches lost a quarter.
+        query of every foreign-key check PostgreSQL then ran for each inserted row (3 to 4 µs a
+        check became 11 to 21, nine checks a transfer, gone since migration 0009), and
+        1,000-transfer batches lost a quarter.
         """
         connection = self.engine.connect().execution_options(**{_WRITE_OPTION: True})
         if not self.is_sqlite:
