@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
 
@@ -24,6 +24,16 @@ def history(ledger: Ledger) -> tuple[str, int]:
     )
     top_up(ledger, book, book.alice, "5.00")
     return book.currency, ledger.entries(book.tenant.id, book.alice)[1].id
+
+
+def alice_pays_bob(ledger: Ledger) -> UUID:
+    """Alice topped up and paying Bob 30.00; the id of that payment."""
+    book = open_book(ledger)
+    top_up(ledger, book, book.alice, "100.00")
+    payment = CreateTransfer(
+        book.tenant.id, book.alice, book.bob, Decimal("30"), "CNY", TransferType.ALLOCATION
+    )
+    return ledger.execute(payment).transfer.id
 
 
 def tamper(database: Database, statement: str) -> None:
@@ -76,8 +86,8 @@ def test_a_tampered_amount_alone_breaks_the_arithmetic(
 
 
 def break_a_reference(database: Database, statement: str, trigger: str) -> None:
-    """`tamper`, for a change that leaves a row naming one that does not exist. PostgreSQL
-    has no foreign keys on these rows; on SQLite, whose foreign keys would refuse it, they are
+    """`tamper`, for a change that breaks a reference between the posting rows. PostgreSQL
+    has no foreign keys on them; on SQLite, whose foreign keys could refuse it, they are
     turned off for the change (outside a transaction, where the pragma takes effect) and
     `trigger`, the append-only one in the way, dropped."""
     if not database.is_sqlite:
@@ -116,13 +126,7 @@ def test_an_entry_whose_transfer_does_not_exist_is_found(
 def test_a_transfer_whose_account_does_not_exist_is_found(
     ledger: Ledger, any_database: Database
 ) -> None:
-    book = open_book(ledger)
-    top_up(ledger, book, book.alice, "100.00")
-    transfer_id = ledger.execute(
-        CreateTransfer(
-            book.tenant.id, book.alice, book.bob, Decimal("30"), "CNY", TransferType.ALLOCATION
-        )
-    ).transfer.id
+    transfer_id = alice_pays_bob(ledger)
     break_a_reference(
         any_database,
         f"UPDATE transfers SET credit_account_id = '{uuid4().hex}' WHERE id = '{transfer_id.hex}'",
@@ -139,6 +143,26 @@ def test_a_transfer_whose_account_does_not_exist_is_found(
         problem.endswith("is another tenant's or moves neither its account")
         for problem in report.problems
     )
+
+
+def test_a_transfer_naming_another_tenants_account_is_found(
+    ledger: Ledger, any_database: Database
+) -> None:
+    transfer_id = alice_pays_bob(ledger)
+    other_tenant = ledger.create_tenant("Other Platform")
+    stranger = ledger.create_account(other_tenant.id, "stranger", "Stranger").id
+    break_a_reference(
+        any_database,
+        f"UPDATE transfers SET debit_account_id = '{stranger.hex}' WHERE id = '{transfer_id.hex}'",
+        "transfers_refuse_update",
+    )
+
+    report = ledger.verify()
+
+    assert (
+        f"transfer {transfer_id}: its debit account does not exist or is another tenant's"
+        in report.problems
+    ), report.render()
 
 
 def test_a_balance_changed_without_an_entry_is_found(
