@@ -4,9 +4,9 @@ time goes)", not lowered. Two kinds of ceiling, each measured in the same run:
 
 - CPU: at the rate a target asks for, each transfer may use the machine's cores divided by
   that rate. Parts that any way of serving the workload must pay (the bare endpoint's HTTP
-  and load generation, PostgreSQL's work on Tallybook's rows) are summed; when they alone
-  are more, nothing Tallybook does in Python could reach the target on this machine with
-  these rows.
+  and load generation, the least work PostgreSQL did on the workload's rows: under
+  Tallybook, or under the raw driver's batches) are summed; when they alone are more,
+  nothing Tallybook does in Python could reach the target on this machine with these rows.
 - Throughput: the rate is more than an empty endpoint served the same way answers at all.
 
 Each returns the explanation for the report, or None when the ceiling does not rule the target
