@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import text
 
 from tallybook.ledger import CreateTransfer, Ledger
+from tallybook.ledger.verify import VerifyReport
 from tallybook.model import TransferType
 from tallybook.storage.database import Database
 from tests.support import open_book, top_up
@@ -123,17 +124,26 @@ def test_an_entry_whose_transfer_does_not_exist_is_found(
     ), report.render()
 
 
+def verify_after_repointing_a_payment(
+    ledger: Ledger, database: Database, column: str, account_id: UUID
+) -> tuple[UUID, VerifyReport]:
+    """Alice's payment to Bob with its `column` (an account) set to `account_id` behind the
+    ledger's back; the payment's id and what verify then reports."""
+    transfer_id = alice_pays_bob(ledger)
+    break_a_reference(
+        database,
+        f"UPDATE transfers SET {column} = '{account_id.hex}' WHERE id = '{transfer_id.hex}'",
+        "transfers_refuse_update",
+    )
+    return transfer_id, ledger.verify()
+
+
 def test_a_transfer_whose_account_does_not_exist_is_found(
     ledger: Ledger, any_database: Database
 ) -> None:
-    transfer_id = alice_pays_bob(ledger)
-    break_a_reference(
-        any_database,
-        f"UPDATE transfers SET credit_account_id = '{uuid4().hex}' WHERE id = '{transfer_id.hex}'",
-        "transfers_refuse_update",
+    transfer_id, report = verify_after_repointing_a_payment(
+        ledger, any_database, "credit_account_id", uuid4()
     )
-
-    report = ledger.verify()
 
     assert (
         f"transfer {transfer_id}: its credit account does not exist or is another tenant's"
@@ -148,16 +158,12 @@ def test_a_transfer_whose_account_does_not_exist_is_found(
 def test_a_transfer_naming_another_tenants_account_is_found(
     ledger: Ledger, any_database: Database
 ) -> None:
-    transfer_id = alice_pays_bob(ledger)
     other_tenant = ledger.create_tenant("Other Platform")
     stranger = ledger.create_account(other_tenant.id, "stranger", "Stranger").id
-    break_a_reference(
-        any_database,
-        f"UPDATE transfers SET debit_account_id = '{stranger.hex}' WHERE id = '{transfer_id.hex}'",
-        "transfers_refuse_update",
-    )
 
-    report = ledger.verify()
+    transfer_id, report = verify_after_repointing_a_payment(
+        ledger, any_database, "debit_account_id", stranger
+    )
 
     assert (
         f"transfer {transfer_id}: its debit account does not exist or is another tenant's"
