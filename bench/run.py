@@ -97,13 +97,10 @@ def postgresql_floor(workload: str, served: Row, raw: Row) -> tuple[str, float |
         (f"PostgreSQL's share of {workload}", served.postgresql_cpu_us),
         (f"PostgreSQL on {workload}'s rows, raw batches of {CLIENTS}", raw.postgresql_cpu_us),
     ]
-    least: tuple[str, float | None] = parts[0]
     for what, cost in parts:
         if cost is None:
             return what, None
-        if least[1] is not None and cost < least[1]:
-            least = (what, cost)
-    return least
+    return min(parts, key=lambda part: part[1] or 0.0)
 
 
 def row(
