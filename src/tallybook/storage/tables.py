@@ -123,15 +123,21 @@ balances = Table(
     Index(None, "tenant_id", "currency"),
 )
 
-# The `info` key of a schema item created on one dialect only (with `ddl_if`), naming it.
+# The `info` key of a schema item created on one dialect only (`only_on`), naming it.
 ONLY_ON_DIALECT = "only_on_dialect"
+
+
+def only_on(dialect_name: str, constraint: ForeignKeyConstraint) -> ForeignKeyConstraint:
+    """`constraint`, created on that dialect only (`ddl_if`), and saying so for `exists_on`."""
+    constraint.info[ONLY_ON_DIALECT] = dialect_name
+    return constraint.ddl_if(dialect=dialect_name)
 
 
 def exists_on(item: Any, dialect_name: str) -> bool:
     """Whether `item` (a constraint, an index) is part of the schema on that dialect: the
     migration test compares a database with these only."""
-    only_on = getattr(item, "info", {}).get(ONLY_ON_DIALECT)
-    return only_on is None or only_on == dialect_name
+    declared_on = getattr(item, "info", {}).get(ONLY_ON_DIALECT)
+    return declared_on is None or declared_on == dialect_name
 
 
 def _posting_references(*references: tuple[str, str]) -> list[ForeignKeyConstraint]:
@@ -149,10 +155,7 @@ def _posting_references(*references: tuple[str, str]) -> list[ForeignKeyConstrai
     process, which costs little (0-8% of raw sqlite3 batches), so they stay there.
     """
     return [
-        ForeignKeyConstraint([column], [target], info={ONLY_ON_DIALECT: "sqlite"}).ddl_if(
-            dialect="sqlite"
-        )
-        for column, target in references
+        only_on("sqlite", ForeignKeyConstraint([column], [target])) for column, target in references
     ]
 
 
