@@ -635,18 +635,17 @@ def _bound_rows(
 @lru_cache(maxsize=64)  # a few tables' column lists per database engine
 def _bind_processors(
     dialect: Dialect, table: Table, columns: tuple[str, ...]
-) -> list[tuple[Callable[[Any], Any] | None, bool]]:
+) -> tuple[tuple[Callable[[Any], Any] | None, bool], ...]:
     """Each column's bind processing (None: the driver takes the value as it is), and
     whether its results may be remembered by value (not for JSON: lists and dicts).
 
     Why cached: working them out (the type's dialect implementation, a new closure each)
     cost 5 us a column, 45 columns a batch: more than a one-transfer batch's inserts."""
-    processors: list[tuple[Callable[[Any], Any] | None, bool]] = []
-    for name in columns:
-        column_type = table.c[name].type
-        process = column_type.dialect_impl(dialect).bind_processor(dialect)
-        processors.append((process, not isinstance(column_type, JSON)))
-    return processors
+    types = [table.c[name].type for name in columns]
+    return tuple(
+        (kind.dialect_impl(dialect).bind_processor(dialect), not isinstance(kind, JSON))
+        for kind in types
+    )
 
 
 def write_balances(connection: Connection, changed: Iterable[LockedBalance], now: datetime) -> None:
