@@ -10,6 +10,7 @@ import csv
 import json
 import re
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +39,7 @@ from tallybook.storage.tables import (
     withdrawals,
 )
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "300"})
 KEY_LINE = "API key (admin, shown once): tb_"
 KEYS_PER_DEMO_RUN = 4  # the admin key and one per seed API
 
@@ -315,3 +316,67 @@ def test_archive_needs_a_setting_or_a_number_of_months(demo_file: DemoFile, tmp_
         nothing_to_do.exit_code == 0 and "no tenant has an archive setting" in nothing_to_do.output
     )
     assert refused.exit_code == 2 and "archive setting" in refused.output
+
+
+def plain(output: str) -> str:
+    """Typer's error box without its frame and line breaks, to read as one sentence (the
+    runner's terminal is wide enough that no path or URL is broken across lines)."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_a_command_on_a_mistyped_sqlite_path_says_so_and_creates_no_file(tmp_path: Path) -> None:
+    mistyped = tmp_path / "talybook.db"
+
+    verified = runner.invoke(app, ["verify", "--database-url", f"sqlite:///{mistyped}"])
+
+    assert verified.exit_code == 2
+    assert f"there is no SQLite file at {mistyped}" in plain(verified.output)
+    assert "create it with `tallybook migrate --database-url" in plain(verified.output)
+    assert not mistyped.exists()
+
+
+def test_every_command_but_migrate_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    sqlite3.connect(tmp_path / "empty.db").close()
+    tenant = "2d5b1c9e-7f6a-4c3b-9a8d-0e1f2a3b4c5d"
+
+    refusals = [
+        runner.invoke(app, [*command, "--database-url", url])
+        for command in (
+            ["verify"],
+            ["demo"],
+            ["create-tenant", "Shop"],
+            ["create-api-key", tenant],
+            ["export", tenant],
+            ["archive-setting", tenant, "--never"],
+            ["archive"],
+            ["serve"],
+        )
+    ]
+    migrated = runner.invoke(app, ["migrate", "--database-url", url])
+
+    for refused in refusals:
+        assert refused.exit_code == 2, refused.output
+        assert "has no Tallybook schema; run `tallybook migrate" in plain(refused.output)
+    assert migrated.exit_code == 0, migrated.output
+    assert runner.invoke(app, ["verify", "--database-url", url]).exit_code == 0
+
+
+def test_a_database_server_that_does_not_answer_stops_a_command(tmp_path: Path) -> None:
+    nobody_listens = "postgresql://tallybook:secret@127.0.0.1:1/ledger"
+
+    verified = runner.invoke(app, ["verify", "--database-url", nobody_listens])
+    migrated = runner.invoke(app, ["migrate", "--database-url", nobody_listens])
+
+    for result in (verified, migrated):
+        assert result.exit_code == 2
+        said = plain(result.output)
+        assert "cannot open the database at postgresql://tallybook:***@127.0.0.1:1/ledger" in said
+        assert "secret" not in said
+
+
+def test_a_url_of_no_known_database_is_named(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "--database-url", "mysql+nodriver://x/y"])
+
+    assert result.exit_code == 2
+    assert "not a database URL Tallybook can open" in plain(result.output)

@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +34,14 @@ from tallybook.storage.database import Database
 
 STARTUP_TIMEOUT_SECONDS = 60
 CLIENTS = 32
+
+
+@pytest.fixture
+def served_sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated SQLite file of the test's own (serve refuses one without the schema)."""
+    path = tmp_path / "served.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 def free_port() -> int:
@@ -86,6 +95,24 @@ def test_a_served_process_collects_its_young_objects_rarely_and_freezes_the_app(
     assert tuned == [str(YOUNG_COLLECTION_THRESHOLD), "True"]
 
 
+def test_serve_waits_for_a_database_server_that_does_not_answer_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its workers keep trying (and /readyz answers 503) until the server answers."""
+    monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)
+    monkeypatch.setattr(serving, "serve", lambda _options: None)
+
+    result = CliRunner().invoke(
+        app, ["serve", "--database-url", "postgresql://nobody@127.0.0.1:1/none"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "warning: cannot open the database at postgresql://nobody@127.0.0.1:1/none" in (
+        result.stderr
+    )
+    assert "serving anyway; /readyz answers 503 until the database does" in result.stderr
+
+
 def test_serve_names_the_port_when_it_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)  # serve sets it for workers
     port = free_port()
@@ -133,14 +160,12 @@ def test_serve_warns_when_the_postgresql_server_runs_without_autovacuum(
 
 
 def test_serve_on_sqlite_says_nothing_about_autovacuum(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    served_sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TALLYBOOK_DATABASE_URL", raising=False)
     monkeypatch.setattr(serving, "serve", lambda _options: None)
 
-    result = CliRunner().invoke(
-        app, ["serve", "--database-url", f"sqlite:///{tmp_path / 'served.db'}"]
-    )
+    result = CliRunner().invoke(app, ["serve", "--database-url", served_sqlite_url])
 
     assert result.exit_code == 0, result.output
     assert "autovacuum" not in result.output
@@ -324,7 +349,7 @@ def test_a_worker_that_cannot_start_stops_the_server_at_once() -> None:
 
 @pytest.mark.parametrize("access_log", [True, False], ids=["access-log", "no-access-log"])
 def test_a_served_request_is_logged_while_serving_unless_the_log_is_off(
-    tmp_path: Path, access_log: bool
+    served_sqlite_url: str, tmp_path: Path, access_log: bool
 ) -> None:
     """The line comes within the writer's flush interval (polled for up to five seconds here),
     not only when the server stops; `--no-access-log` writes none at all."""
@@ -334,7 +359,7 @@ def test_a_served_request_is_logged_while_serving_unless_the_log_is_off(
     with output.open("wb") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "tallybook.cli", "serve", "--database-url",
-             f"sqlite:///{tmp_path / 'served.db'}", "--port", str(port), flag],
+             served_sqlite_url, "--port", str(port), flag],
             stdout=sink,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -39,17 +39,36 @@ DatabaseUrlOption = Annotated[
 ]
 
 
-def _settings(database_url: str | None) -> Settings:
+DATABASE_URL_HINT = "--database-url (or TALLYBOOK_DATABASE_URL)"
+
+
+def _settings(
+    database_url: str | None, *, schema: bool = True, may_wait_for_database: bool = False
+) -> Settings:
+    """The settings with `database_url` in place, once its database is known to be usable
+    (`migrations.check_ready`): otherwise the command stops with a usage error that says
+    what is wrong and what to run, and nothing is created or changed. A server that does not
+    answer yet stops every command but `serve` (`may_wait_for_database`), whose workers keep
+    trying and answer /readyz with a 503 until it does."""
     settings = Settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
+    try:
+        migrations.check_ready(settings.database_url, schema=schema)
+    except migrations.DatabaseUnreachable as error:
+        if not may_wait_for_database:
+            raise typer.BadParameter(str(error), param_hint=DATABASE_URL_HINT) from error
+        waiting = "serving anyway; /readyz answers 503 until the database does"
+        typer.echo(f"warning: {error}; {waiting}", err=True)
+    except migrations.DatabaseNotReady as error:
+        raise typer.BadParameter(str(error), param_hint=DATABASE_URL_HINT) from error
     return settings
 
 
 @app.command()
 def migrate(database_url: DatabaseUrlOption = None, revision: str = "head") -> None:
     """Create or upgrade the schema (Alembic migrations)."""
-    database = Database(_settings(database_url).database_url)
+    database = Database(_settings(database_url, schema=False).database_url)
     try:
         migrations.upgrade(database, revision)
         typer.echo(f"schema at revision {migrations.current_revision(database)}")
@@ -321,7 +340,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API with uvicorn."""
-    settings = _settings(database_url)
+    settings = _settings(database_url, may_wait_for_database=True)
     if workers > 1 and settings.database_url.startswith("sqlite"):
         raise typer.BadParameter("several workers need PostgreSQL", param_hint="--workers")
     if workers > 1 and port == 0:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from tallybook.ledger import Ledger
 from tallybook.ledger.queries import EntryQuery, Window
@@ -93,3 +94,47 @@ def test_0008_records_the_newest_moment_of_an_archive_already_in_place(
         again = ledger.list_entries(EntryQuery(book.tenant.id), Window(limit=10))
         assert again == newest_first and len(again.items) == 4
         assert ledger.verify().ok
+
+
+def test_a_database_is_ready_only_at_this_versions_newest_schema(any_database: Database) -> None:
+    migrate.check_ready(any_database.url)
+
+    head = migrate.head_revision()
+    migrate.downgrade(any_database, "-1")
+    older = migrate.current_revision(any_database)
+    with pytest.raises(migrate.DatabaseNotReady) as behind:
+        migrate.check_ready(any_database.url)
+    migrate.upgrade(any_database)
+
+    assert f"at schema revision {older}; this version of Tallybook needs {head}" in str(
+        behind.value
+    )
+    assert "run `tallybook migrate --database-url" in str(behind.value)
+    migrate.check_ready(any_database.url)
+
+
+def test_a_schema_from_a_newer_version_is_named_as_such(any_database: Database) -> None:
+    with any_database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_later'"))
+    try:
+        with pytest.raises(migrate.DatabaseNotReady) as unknown:
+            migrate.check_ready(any_database.url)
+    finally:
+        with any_database.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"),
+                {"head": migrate.head_revision()},
+            )
+
+    assert "at schema revision 9999_from_later, which this version of Tallybook does not know" in (
+        str(unknown.value)
+    )
+
+
+def test_a_database_without_tables_has_no_schema(any_database: Database) -> None:
+    migrate.downgrade(any_database, "base")
+    try:
+        with pytest.raises(migrate.DatabaseNotReady, match="has no Tallybook schema; run"):
+            migrate.check_ready(any_database.url)
+    finally:
+        migrate.upgrade(any_database)
