@@ -79,10 +79,10 @@ def server_ms(connection: Connection, sql: str, parameters: dict[str, Any]) -> f
 
 def lock_plans(connection: Connection, ids: list[UUID]) -> None:
     engine_accounts = str(
-        posting_repository._lock_accounts_query("postgresql").compile(dialect=connection.dialect)
+        posting_repository._lock_accounts_query().compile(dialect=connection.dialect)
     )
     engine_balances = str(
-        posting_repository._lock_balances_query("postgresql").compile(dialect=connection.dialect)
+        posting_repository._lock_balances_query().compile(dialect=connection.dialect)
     )
     print("1. lock statements, server ms (median of rounds), no planner statistics")
     print(f"{'ids':>6} {'accounts ANY':>13} {'engine':>8} {'balances ANY':>13} {'engine':>8}")

@@ -101,14 +101,14 @@ def test_a_batch_updates_its_balances_through_the_primary_key(
 )
 def test_a_batch_locks_its_rows_through_the_primary_key(
     tenant_of_many_accounts: Tenant,
-    lock_query: Callable[[str], Select[Any]],
+    lock_query: Callable[[], Select[Any]],
     other_parameters: dict[str, Any],
     probe: str,
     scans: list[str],
 ) -> None:
     wanted = sorted(tenant_of_many_accounts.account_ids[::150][:ACCOUNTS_A_BATCH_LOCKS])
     with tenant_of_many_accounts.database.engine.connect() as connection:
-        query = lock_query("postgresql").compile(dialect=connection.dialect)
+        query = lock_query().compile(dialect=connection.dialect)
         plan = _plan(connection, str(query), {"account_ids": wanted, **other_parameters})
 
     assert probe in plan, plan

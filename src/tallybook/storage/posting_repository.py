@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 
 from tallybook.model import AccountKind, AccountStatus, Transfer, TransferStatus
+from tallybook.storage import sqlite_locks
 from tallybook.storage.rows import transfer_from_row, transfer_to_row
 from tallybook.storage.tables import accounts, balances, entries, transfers
 
@@ -156,19 +157,27 @@ def lock_accounts(
 ) -> dict[UUID, LockedAccount]:
     """Read the accounts with a shared lock, so a freeze or close waits for this batch."""
     found: dict[UUID, LockedAccount] = {}
-    query = _lock_accounts_query(connection.dialect.name)
-    for chunk in statement_lists(connection, sorted(account_ids)):
-        rows = connection.execute(query, {"account_ids": chunk})
-        for account_id, tenant_id, external_id, status, kind, metadata in rows:
-            found[account_id] = LockedAccount(
-                account_id,
-                tenant_id,
-                external_id,
-                _STATUS_OF[status],
-                _KIND_OF[kind],
-                _NO_METADATA if metadata is None else metadata,
-            )
+    for account_id, tenant_id, external_id, status, kind, metadata in _locked_account_rows(
+        connection, account_ids
+    ):
+        found[account_id] = LockedAccount(
+            account_id,
+            tenant_id,
+            external_id,
+            _STATUS_OF[status],
+            _KIND_OF[kind],
+            _NO_METADATA if metadata is None else metadata,
+        )
     return found
+
+
+def _locked_account_rows(
+    connection: Connection, account_ids: Collection[UUID]
+) -> Iterable[sqlite_locks.AccountRow]:
+    if connection.dialect.name == "sqlite":
+        return sqlite_locks.account_rows(connection, account_ids)
+    query = _lock_accounts_query()
+    return connection.execute(query, {"account_ids": sorted(account_ids)})  # type: ignore[return-value]
 
 
 # An account's status and kind by their stored text: a dict lookup, where calling the enum
@@ -191,17 +200,11 @@ def _locked_account_columns() -> list[ColumnElement[Any]]:
 
 
 @cache
-def _lock_accounts_query(dialect_name: str) -> Select[Any]:
+def _lock_accounts_query() -> Select[Any]:
+    """PostgreSQL's (SQLite's is `sqlite_locks.account_rows`)."""
     columns = _locked_account_columns()
-    if dialect_name == "postgresql":
-        return _locked_one_by_one(
-            select(*columns).where(accounts.c.id == _WANTED.c.id).with_for_update(read=True)
-        )
-    return (
-        select(*columns)
-        .where(one_of(dialect_name, accounts.c.id, "account_ids"))
-        .order_by(accounts.c.id)
-        .with_for_update(read=True)
+    return _locked_one_by_one(
+        select(*columns).where(accounts.c.id == _WANTED.c.id).with_for_update(read=True)
     )
 
 
@@ -254,15 +257,12 @@ def lock_balances(
     """
     wanted = set(keys)
     locked: dict[BalanceKey, LockedBalance] = {}
-    query = _lock_balances_query(connection.dialect.name)
-    currencies = sorted({currency for _, currency in wanted})
-    account_ids = sorted({account_id for account_id, _ in wanted})
-    for chunk in statement_lists(connection, account_ids):
-        parameters = {"account_ids": chunk, "currencies": currencies}
-        for row in connection.execute(query, parameters):
-            balance = LockedBalance(*row)
-            if balance.key in wanted:
-                locked[balance.key] = balance
+    currencies = {currency for _, currency in wanted}
+    account_ids = {account_id for account_id, _ in wanted}
+    for row in _locked_balance_rows(connection, account_ids, currencies):
+        balance = LockedBalance(*row)
+        if balance.key in wanted:
+            locked[balance.key] = balance
     for account_id, currency in wanted:
         if (account_id, currency) not in locked:
             locked[(account_id, currency)] = LockedBalance(
@@ -281,26 +281,27 @@ def lock_balances(
     return locked
 
 
+def _locked_balance_rows(
+    connection: Connection, account_ids: Collection[UUID], currencies: Collection[str]
+) -> Iterable[sqlite_locks.BalanceRow]:
+    if connection.dialect.name == "sqlite":
+        return sqlite_locks.balance_rows(connection, account_ids, currencies)
+    query = _lock_balances_query()
+    parameters = {"account_ids": sorted(account_ids), "currencies": sorted(currencies)}
+    return connection.execute(query, parameters)  # type: ignore[return-value]
+
+
 @cache
-def _lock_balances_query(dialect_name: str) -> Select[Any]:
+def _lock_balances_query() -> Select[Any]:
+    """PostgreSQL's (SQLite's is `sqlite_locks.balance_rows`)."""
     columns = _columns_of(balances, LockedBalance)
-    if dialect_name == "postgresql":
-        return _locked_one_by_one(
-            select(*columns)
-            .where(
-                balances.c.account_id == _WANTED.c.id,
-                one_of(dialect_name, balances.c.currency, "currencies"),
-            )
-            .order_by(balances.c.currency)
-            .with_for_update()
-        )
-    return (
+    return _locked_one_by_one(
         select(*columns)
         .where(
-            one_of(dialect_name, balances.c.currency, "currencies"),
-            one_of(dialect_name, balances.c.account_id, "account_ids"),
+            balances.c.account_id == _WANTED.c.id,
+            one_of("postgresql", balances.c.currency, "currencies"),
         )
-        .order_by(balances.c.account_id, balances.c.currency)
+        .order_by(balances.c.currency)
         .with_for_update()
     )
 
