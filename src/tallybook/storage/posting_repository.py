@@ -173,11 +173,11 @@ def lock_accounts(
 
 def _locked_account_rows(
     connection: Connection, account_ids: Collection[UUID]
-) -> Iterable[sqlite_locks.AccountRow]:
+) -> Iterable[Sequence[Any]]:
+    """`LockedAccount`'s fields of each account of `account_ids`, in id order."""
     if connection.dialect.name == "sqlite":
         return sqlite_locks.account_rows(connection, account_ids)
-    query = _lock_accounts_query()
-    return connection.execute(query, {"account_ids": sorted(account_ids)})  # type: ignore[return-value]
+    return connection.execute(_lock_accounts_query(), {"account_ids": sorted(account_ids)})
 
 
 # An account's status and kind by their stored text: a dict lookup, where calling the enum
@@ -283,12 +283,13 @@ def lock_balances(
 
 def _locked_balance_rows(
     connection: Connection, account_ids: Collection[UUID], currencies: Collection[str]
-) -> Iterable[sqlite_locks.BalanceRow]:
+) -> Iterable[Sequence[Any]]:
+    """`LockedBalance`'s stored fields of the balances of `account_ids` in `currencies`, in
+    (account, currency) order."""
     if connection.dialect.name == "sqlite":
         return sqlite_locks.balance_rows(connection, account_ids, currencies)
-    query = _lock_balances_query()
     parameters = {"account_ids": sorted(account_ids), "currencies": sorted(currencies)}
-    return connection.execute(query, parameters)  # type: ignore[return-value]
+    return connection.execute(_lock_balances_query(), parameters)
 
 
 @cache
