@@ -37,8 +37,9 @@ def test_the_balance_lock_probes_the_primary_key(sqlite_database: Database) -> N
 
 
 def test_the_balance_columns_are_those_of_a_locked_balance() -> None:
-    assert sqlite_locks.BALANCE_COLUMNS == tuple(
-        field.name for field in fields(LockedBalance) if field.name in balances.c
+    assert (
+        tuple(field.name for field in fields(LockedBalance) if field.name in balances.c)
+        == sqlite_locks.BALANCE_COLUMNS
     )
 
 
@@ -62,8 +63,7 @@ def test_locked_rows_read_back_as_the_tables_hold_them(sqlite_database: Database
         ).one()
 
     assert {
-        account.id: (account.tenant_id, account.external_id)
-        for account in locked_accounts.values()
+        account.id: (account.tenant_id, account.external_id) for account in locked_accounts.values()
     } == {row.id: (row.tenant_id, row.external_id) for row in account_rows if row.id in wanted}
     assert locked_accounts[book.world].metadata == world_metadata != {}
     assert locked_accounts[book.alice].metadata == {}  # a customer's is never read
