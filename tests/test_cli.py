@@ -380,3 +380,11 @@ def test_a_url_of_no_known_database_is_named(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "not a database URL Tallybook can open" in plain(result.output)
+
+
+def test_text_that_is_no_url_is_refused_without_repeating_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", "--database-url", "tallybook:secret at db.internal"])
+
+    assert result.exit_code == 2
+    assert "not a database URL: write sqlite:///PATH or postgresql://" in plain(result.output)
+    assert "secret" not in result.output

@@ -71,8 +71,12 @@ def check_ready(url: str, *, schema: bool = True) -> None:
     """
     try:
         sqlite_file = _sqlite_file(url)
-    except (ArgumentError, NoSuchModuleError) as error:
+    except NoSuchModuleError as error:
         raise DatabaseNotReady(f"not a database URL Tallybook can open: {error}") from error
+    except ArgumentError as error:  # its message repeats the URL, password and all
+        raise DatabaseNotReady(
+            "not a database URL: write sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
+        ) from error
     shown = make_url(url).render_as_string(hide_password=True)
     if schema and sqlite_file is not None and not sqlite_file.exists():
         raise DatabaseNotReady(
