@@ -1,4 +1,5 @@
-"""Run the Alembic migrations programmatically (the CLI and the tests both build schemas so)."""
+"""Run the Alembic migrations programmatically (the CLI and the tests both build schemas so),
+and tell whether a database is ready for this version (`check_ready`, before every CLI command)."""
 
 from __future__ import annotations
 
