@@ -38,6 +38,7 @@ from tallybook.ledger.ids import new_id
 from tallybook.model import AccountKind, AccountStatus, TransferType
 from tallybook.storage import posting_repository
 from tallybook.storage.database import Database
+from tallybook.storage.locked_rows import LockedAccount
 from tallybook.storage.tables import accounts
 
 DATABASE_NAME = "tb_bench_posting_parts"
@@ -121,7 +122,7 @@ def lock_accounts_before(connection: Connection, account_ids: list[UUID]) -> dic
         .with_for_update(read=True)
     )
     return {
-        row[0]: posting_repository.LockedAccount(
+        row[0]: LockedAccount(
             row[0], row[1], row[2], AccountStatus(row[3]), AccountKind(row[4]), row[5]
         )
         for row in connection.execute(query, {"account_ids": sorted(account_ids)})

@@ -3,14 +3,12 @@ and rows that read back as the SQLAlchemy statements read them."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from sqlalchemy import select
 
 from tallybook.ledger import Ledger
 from tallybook.storage import sqlite_locks
 from tallybook.storage.database import Database
-from tallybook.storage.posting_repository import LockedBalance, lock_accounts, lock_balances
+from tallybook.storage.posting_repository import lock_accounts, lock_balances
 from tallybook.storage.tables import accounts, balances
 from tests.support import open_book, top_up
 
@@ -34,13 +32,6 @@ def test_the_balance_lock_probes_the_primary_key(sqlite_database: Database) -> N
     assert "SEARCH balances USING INDEX sqlite_autoindex_balances_1 " in plan, plan
     assert "(account_id=? AND currency=?)" in plan, plan
     assert "SCAN balances" not in plan, plan
-
-
-def test_the_balance_columns_are_those_of_a_locked_balance() -> None:
-    assert (
-        tuple(field.name for field in fields(LockedBalance) if field.name in balances.c)
-        == sqlite_locks.BALANCE_COLUMNS
-    )
 
 
 def test_locked_rows_read_back_as_the_tables_hold_them(sqlite_database: Database) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from tallybook.storage.posting_repository import LockedBalance
+from tallybook.storage.locked_rows import LockedBalance
 
 
 def test_the_copy_keeps_every_field_and_is_edited_apart() -> None:

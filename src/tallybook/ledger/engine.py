@@ -76,7 +76,7 @@ from tallybook.ledger.steps import Step, StepResult
 from tallybook.model import Transfer
 from tallybook.storage import accounts_repository, posting_repository
 from tallybook.storage.database import Database
-from tallybook.storage.posting_repository import LockedBalance
+from tallybook.storage.locked_rows import LockedBalance
 
 logger = logging.getLogger(__name__)
 

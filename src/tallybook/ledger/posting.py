@@ -54,7 +54,7 @@ from tallybook.model import (
     TransferStatus,
     TransferType,
 )
-from tallybook.storage.posting_repository import BalanceKey, LockedAccount, LockedBalance
+from tallybook.storage.locked_rows import BalanceKey, LockedAccount, LockedBalance
 
 IdempotencySlot = tuple[UUID, str]
 

@@ -52,7 +52,7 @@ from tallybook.model import (
     TransferType,
 )
 from tallybook.storage import step_claims_repository
-from tallybook.storage.posting_repository import LockedAccount
+from tallybook.storage.locked_rows import LockedAccount
 from tallybook.storage.step_claims_repository import StepClaim
 
 R = TypeVar("R")

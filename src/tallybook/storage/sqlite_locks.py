@@ -25,28 +25,22 @@ from sqlalchemy.engine import Dialect
 
 from tallybook.model import AccountKind
 from tallybook.storage.database import load_json
-from tallybook.storage.tables import balances
+from tallybook.storage.locked_rows import LockedAccount, LockedBalance, columns_of
+from tallybook.storage.tables import accounts, balances
 
+# A system account's metadata (the one currency it holds); no other account's is read.
+_SYSTEM_METADATA = f"CASE WHEN kind = '{AccountKind.SYSTEM.value}' THEN metadata END"
+_ACCOUNT_COLUMNS = ", ".join(
+    _SYSTEM_METADATA if column.name == "metadata" else column.name
+    for column in columns_of(accounts, LockedAccount)
+)
 ACCOUNT_ROWS_SQL = (
-    "SELECT id, tenant_id, external_id, status, kind, "
-    f"CASE WHEN kind = '{AccountKind.SYSTEM.value}' THEN metadata END "
-    "FROM accounts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+    f"SELECT {_ACCOUNT_COLUMNS} FROM accounts "
+    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
 )
-
-BALANCE_COLUMNS = (
-    "account_id",
-    "currency",
-    "tenant_id",
-    "posted",
-    "held",
-    "credit_limit",
-    "version",
-    "last_sequence",
-    "last_entry_hash",
-    "last_entry_at",
-)
+_BALANCE_COLUMNS = ", ".join(column.name for column in columns_of(balances, LockedBalance))
 BALANCE_ROWS_SQL = (
-    f"SELECT {', '.join(BALANCE_COLUMNS)} FROM balances "
+    f"SELECT {_BALANCE_COLUMNS} FROM balances "
     "WHERE currency IN (SELECT value FROM json_each(?)) "
     "AND account_id IN (SELECT value FROM json_each(?)) ORDER BY account_id, currency"
 )
@@ -56,8 +50,8 @@ BalanceRow = tuple[UUID, str, UUID, int, int, int, int, int, str | None, datetim
 
 
 def account_rows(connection: Connection, account_ids: Collection[UUID]) -> Iterator[AccountRow]:
-    """(id, tenant id, external id, status, kind, metadata of a system account or None) of
-    each of `account_ids` that exists, in id order."""
+    """`LockedAccount`'s fields (metadata: a system account's, else None) of each of
+    `account_ids` that exists, in id order."""
     by_text = {account_id.hex: account_id for account_id in account_ids}
     tenant_of = _UuidsOfText()
     rows = connection.exec_driver_sql(ACCOUNT_ROWS_SQL, (_json_list(sorted(by_text)),))
@@ -69,8 +63,8 @@ def account_rows(connection: Connection, account_ids: Collection[UUID]) -> Itera
 def balance_rows(
     connection: Connection, account_ids: Collection[UUID], currencies: Collection[str]
 ) -> Iterator[BalanceRow]:
-    """The balance rows of `account_ids` in `currencies`, in (account, currency) order, with
-    `BALANCE_COLUMNS`."""
+    """`LockedBalance`'s stored fields of the balances of `account_ids` in `currencies`, in
+    (account, currency) order."""
     by_text = {account_id.hex: account_id for account_id in account_ids}
     tenant_of = _UuidsOfText()
     moment_of = _moment_reader(connection.dialect)
