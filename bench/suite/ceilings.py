@@ -3,10 +3,11 @@ issue asks that a target beyond the hardware be shown so "with figures (a profil
 time goes)", not lowered. Two kinds of ceiling, each measured in the same run:
 
 - CPU: at the rate a target asks for, each transfer may use the machine's cores divided by
-  that rate. Parts that any way of serving the workload must pay (the bare endpoint's HTTP
-  and load generation, the least work PostgreSQL did on the workload's rows: under
-  Tallybook, or under the raw driver's batches) are summed; when they alone are more,
-  nothing Tallybook does in Python could reach the target on this machine with these rows.
+  that rate. Parts that any Python service serving the workload must pay (the bare
+  endpoint's HTTP and load generation; the least work PostgreSQL did on the workload's rows,
+  under Tallybook or under the raw driver's batches; the raw driver loop's own Python,
+  computing the rows and handing them to the driver) are summed; when they alone are more,
+  nothing Tallybook adds could reach the target on this machine with these rows.
 - Throughput: the rate is more than an empty endpoint served the same way answers at all.
 
 Each returns the explanation for the report, or None when the ceiling does not rule the target
@@ -34,7 +35,7 @@ def cpu_ceiling(
     spelled = " + ".join(f"{what} {cost:,.0f} us" for what, cost in costs)
     return (
         f"needs {needed_per_second:,.0f} transfers/s, {budget_us:,.0f} us of the {cores} cores "
-        f"a transfer; {spelled} = {floor_us:,.0f} us before any of Tallybook's Python"
+        f"a transfer; {spelled} = {floor_us:,.0f} us before anything Tallybook adds"
     )
 
 

@@ -24,7 +24,9 @@ POSTGRESQL_COMMAND = "postgres"
 class CpuSeconds:
     """CPU seconds used over one run. `machine` is every core's busy time (all but idle and
     I/O wait), so it includes the load generator and the kernel's network work; `server` is
-    the measured server's process group, None when the run had no server of its own."""
+    the measured server's process group (for the raw-driver loops, which have none, their
+    own threads' CPU while applying batches: `raw_drivers.run_batches`), None when the run
+    had no server of its own."""
 
     machine: float
     postgresql: float

@@ -162,7 +162,8 @@ class Report:
 
     def _cpu_table(self) -> list[str]:
         """Where the time goes: each metered row's CPU a transfer (a request for req/s rows),
-        split into the measured server, PostgreSQL and the rest (load generator, kernel)."""
+        split into the measured server (for a raw-driver row, the driver loop's own CPU),
+        PostgreSQL and the rest (load generator, kernel)."""
         metered = [row for row in self.rows if row.machine_cpu_us is not None]
         if not metered:
             return []
@@ -181,7 +182,8 @@ class Report:
             )
         lines.append(
             "(from /proc's 10 ms clock ticks: a row of few requests, such as DRF's pages at a "
-            "few a second, is coarse, and its rest can even come out below zero)"
+            "few a second, is coarse, and its rest can even come out below zero; a raw-driver "
+            "row's server is its loop's own threads while applying batches)"
         )
         return lines
 
