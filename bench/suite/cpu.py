@@ -22,8 +22,8 @@ POSTGRESQL_COMMAND = "postgres"
 
 @dataclass(frozen=True)
 class CpuSeconds:
-    """CPU seconds used over one run. `machine` is every core's busy time (all but idle and
-    I/O wait), so it includes the load generator and the kernel's network work; `server` is
+    """CPU seconds used over one run. `machine` is every core's busy time (all but idle, I/O
+    wait and steal), so it includes the load generator and the kernel's network work; `server` is
     the measured server's process group (for the raw-driver loops, which have none, their
     own threads' CPU while applying batches: `raw_drivers.run_batches`), None when the run
     had no server of its own."""
@@ -41,9 +41,13 @@ class _Ticks:
 
 
 def _machine_busy_ticks() -> int:
-    # cpu user nice system idle iowait irq softirq steal (guest time is inside user)
+    """The cores' time at work for this machine: user, nice, system, irq and softirq (guest
+    time is inside user). Not idle or I/O wait, and not steal: time the hypervisor ran
+    another machine on our virtual cores is no work of ours, and counted as busy it would
+    raise every part of a CPU floor (`ceilings`) on a crowded host."""
+    # cpu user nice system idle iowait irq softirq steal
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return sum(values) - values[3] - values[4]
+    return sum(values) - values[3] - values[4] - values[7]
 
 
 def _ticks(server_group: int | None) -> _Ticks:
