@@ -14,17 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from uuid import UUID
 
 import pytest
 from sqlalchemy import Connection
 
-from tallybook.ledger import CreateTransfer, Ledger
+from tallybook.ledger import Ledger
 from tallybook.ledger.queries import EntryQuery, Window
-from tallybook.model import SystemAccount, TransferType
+from tallybook.model import TransferType
 from tallybook.storage.database import Database
 from tests.conftest import postgres_database
+from tests.support import open_book, top_up
 
 # psycopg prepares a statement at its sixth run on a connection; PostgreSQL plans the first
 # five runs of a prepared statement for their own values before it weighs a generic plan.
@@ -44,39 +44,30 @@ class LongChain:
 
 @pytest.fixture
 def long_chain(postgres_migrated: str) -> Iterator[LongChain]:
-    """Alice, topped up three times after 50,000 earlier entries of hers among as many of 49
-    other accounts, with the statistics that describe them."""
+    """Alice, topped up three times after 50,000 earlier entries of hers and as many spread
+    over 49 other accounts, with the statistics that describe them."""
     database = postgres_database(postgres_migrated)
     try:
         with Ledger(database) as ledger:
-            shop = ledger.create_tenant("Shop")
-            ledger.configure_currency(shop.id, "CNY")
-            alice = ledger.create_account(shop.id, "alice", "Alice")
+            book = open_book(ledger)
             others = [
-                ledger.create_account(shop.id, f"customer-{n}", f"Customer {n}").id
+                ledger.create_account(book.tenant.id, f"customer-{n}", f"Customer {n}").id
                 for n in range(OTHER_ACCOUNTS)
             ]
-            world = ledger.system_account(shop.id, SystemAccount.WORLD, "CNY")
-            top_ups = [
-                ledger.execute(
-                    CreateTransfer(
-                        shop.id, world.id, alice.id, Decimal("1.00"), "CNY", TransferType.TOPUP
-                    )
-                )
-                for _ in range(3)
-            ]
+            for _ in range(3):
+                top_up(ledger, book, book.alice, "1.00")
         with database.engine.begin() as connection:
             connection.exec_driver_sql(
                 "INSERT INTO entries (tenant_id, transfer_id, account_id, currency, amount, "
                 "balance_before, balance_after, sequence, created_at, hash) "
-                "SELECT %(tenant)s, %(transfer)s, "
+                "SELECT %(tenant)s, "
+                "(SELECT id FROM transfers WHERE credit_account_id = %(alice)s LIMIT 1), "
                 "CASE WHEN n %% 2 = 0 THEN %(alice)s ELSE (%(others)s)[1 + n %% %(other_count)s] "
                 "END, 'CNY', 0, 0, 0, -n, now() - interval '1 second' * n, repeat('0', 64) "
                 "FROM generate_series(1, %(count)s) AS n",
                 {
-                    "tenant": shop.id,
-                    "transfer": top_ups[0].transfers[0].id,
-                    "alice": alice.id,
+                    "tenant": book.tenant.id,
+                    "alice": book.alice,
                     "others": others,
                     "other_count": OTHER_ACCOUNTS,
                     "count": EARLIER_ENTRIES,
@@ -84,7 +75,7 @@ def long_chain(postgres_migrated: str) -> Iterator[LongChain]:
             )
             for table in ("entries", "transfers", "balances"):
                 connection.exec_driver_sql(f"ANALYZE {table}")
-        yield LongChain(database, shop.id, alice.id)
+        yield LongChain(database, book.tenant.id, book.alice)
     finally:
         database.dispose()
 
