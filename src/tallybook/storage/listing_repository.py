@@ -103,7 +103,7 @@ def planned_once(connection: Connection) -> Iterator[None]:
 
 def page_limit(value: int | None = None) -> BindParameter[int]:
     """A page's row limit (`value`, or the bound `limit` at execution), written into the SQL
-    rather than bound.
+    rather than bound; also any statement's fixed LIMIT (the as-of seeks' `LIMIT 1`).
 
     PostgreSQL plans a prepared statement once for all its values after a few runs; not
     knowing the LIMIT, it costs the plan as if one row in ten were wanted and, on a large
