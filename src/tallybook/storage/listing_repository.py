@@ -7,14 +7,12 @@ a next page without counting anything.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import (
     BigInteger,
     BindParameter,
@@ -52,6 +50,7 @@ from tallybook.ledger.queries import (
     Window,
 )
 from tallybook.model import Account, Transfer
+from tallybook.storage.database import generic_plans
 from tallybook.storage.history_sources import history_tables
 from tallybook.storage.rows import (
     HISTORY_TRANSFER_COLUMNS,
@@ -70,35 +69,6 @@ def has_tag(dialect: str, tags_column: Column[Any], tag: Any) -> ColumnElement[b
         return tags_column.op("@>")(func.jsonb_build_array(tag))
     members = func.json_each(tags_column).table_valued("value").alias("tag_member")
     return exists(select(literal(1)).select_from(members).where(members.c.value == tag))
-
-
-@contextmanager
-def planned_once(connection: Connection) -> Iterator[None]:
-    """On PostgreSQL, the statements run inside planned once for all their values, after
-    psycopg has prepared them (a statement's fifth run on a connection), not at every run.
-
-    Why: PostgreSQL keeps one generic plan for a prepared statement only when it costs about
-    what the plans for each run's own values did. A history page's did not: not knowing which
-    account, the generic plan expected 3,268 rows where the revenue account has 118,791, so
-    its LIMIT looked six times as costly, and every page was planned again (0.3-0.5 ms in
-    EXPLAIN, on a 2,000,000-entry history) into the plan the generic one is: an index scan in
-    the page's order. Only for statements whose plan is that scan whatever the values:
-    elsewhere a generic plan can be the wrong one for some values.
-
-    The setting is the session's (the request's reads run in autocommit) and is put back
-    after; a statement that failed inside a transaction leaves that to its rollback, which
-    undoes the SET, since the transaction refuses any statement until then."""
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None  # a connection in use has its driver's
-    driver_connection.execute("SET plan_cache_mode = force_generic_plan")
-    try:
-        yield
-    finally:
-        if driver_connection.info.transaction_status != TransactionStatus.INERROR:
-            driver_connection.execute("RESET plan_cache_mode")
 
 
 def page_limit(value: int | None = None) -> BindParameter[int]:
@@ -244,17 +214,18 @@ def list_entries(
             connection.dialect.name, source, window.newest_first, start is not None, filters,
             reads_horizon,
         )  # fmt: skip
-        with planned_once(connection):
-            return connection.execute(_history_page_statement(shape), parameters).all()
+        return connection.execute(_history_page_statement(shape), parameters).all()
 
-    if query.source is not HistorySource.ALL:
-        lines = _history_lines(read(query.source))
-    else:
-        live = read(HistorySource.LIVE, reads_horizon=True)
-        lines = _history_lines(live)
-        if _archive_may_add(live, window, start):
-            archived = _history_lines(read(HistorySource.ARCHIVED))
-            lines = _merged(lines, archived, window)
+    # Planned once per connection: see `generic_plans`, and why only the page's statements.
+    with generic_plans(connection):
+        if query.source is not HistorySource.ALL:
+            lines = _history_lines(read(query.source))
+        else:
+            live = read(HistorySource.LIVE, reads_horizon=True)
+            lines = _history_lines(live)
+            if _archive_may_add(live, window, start):
+                archived = _history_lines(read(HistorySource.ARCHIVED))
+                lines = _merged(lines, archived, window)
     if not lines and window.after is not None:
         _cursor_entry_time(connection, query.tenant_id, window.after.entry_id)
     return page_of_rows(lines, _position, window)
