@@ -351,7 +351,7 @@ def run_batches(
     what the driver and the Python around it cost, standing where a server's CPU stands."""
     appliers = [make_applier() for _ in range(threads)]
     latencies_ms: list[float] = []
-    applying_seconds = [0.0]  # CPU, every loop's threads, while in `apply`
+    applying_cpu_seconds: list[float] = []  # each batch's, its loop's thread in `apply`
     deadline = time.perf_counter() + duration_seconds
     lock = threading.Lock()
 
@@ -366,7 +366,7 @@ def run_batches(
                 cpu_seconds = time.thread_time() - cpu_started
                 with lock:
                     latencies_ms.append((time.perf_counter() - started) * 1000)
-                    applying_seconds[0] += cpu_seconds
+                    applying_cpu_seconds.append(cpu_seconds)
         except BaseException as failure:
             failures.append(failure)
 
@@ -381,5 +381,5 @@ def run_batches(
     if failures:
         raise failures[0]
     assert meter.used is not None  # the meter has stopped
-    cpu = replace(meter.used, server=applying_seconds[0])
+    cpu = replace(meter.used, server=sum(applying_cpu_seconds))
     return replace(latency_result(latencies_ms, elapsed_seconds, errors=0), cpu=cpu)
